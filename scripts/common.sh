@@ -1,0 +1,36 @@
+# Shared settings of the project's scripts; sourced, never run.
+# Everything built or installed for the checkout lives under .build/.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$TOP/.build"
+VENV="$BUILD/venv"
+COLLECTIONS="$BUILD/collections"
+COLLECTION="$COLLECTIONS/ansible_collections/oci_runtime/runc"
+
+export PATH="$VENV/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
+# The managed host is this machine: use the venv's Python there too, never
+# an interpreter found by discovery (pyenv shims may point at a broken one).
+export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
+export ANSIBLE_NOCOLOR=1
+export ANSIBLE_FORCE_COLOR=0
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Copy the checkout's files (tracked and new, not ignored) to the path
+# ansible-test and ansible-playbook need: ansible_collections/oci_runtime/runc.
+sync_collection() {
+  rm -rf "$COLLECTION"
+  mkdir -p "$COLLECTION"
+  if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$TOP" && git ls-files -z --cached --others --exclude-standard \
+      | while IFS= read -r -d '' path; do [[ -e $path ]] && printf '%s\0' "$path"; done \
+      | tar --null -T - -cf -) | tar -xf - -C "$COLLECTION"
+  else
+    (cd "$TOP" && tar --exclude=./.build --exclude=./.git -cf - .) | tar -xf - -C "$COLLECTION"
+  fi
+  # ansible-test lists a collection's files with git when it finds a .git
+  # above it, and would then find the checkout's, which ignores .build/.
+  git -C "$COLLECTION" init -q
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Install everything the demo and the tests need on a Debian/Ubuntu machine,
+# as root. Idempotent: a second run changes nothing and takes seconds.
+#
+#   1. the few packages needed to make a Python venv (python3-venv, git)
+#   2. the venv in .build/venv with the pinned requirements/dev.txt
+#   3. a copy of the collection at .build/collections/ansible_collections/oci_runtime/runc
+#   4. the collection's own runtime role on localhost: runc, busybox-static,
+#      iptables and a CRIU that passes `criu check`
+#   5. what the test suite alone needs (see tests/setup.yml)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup.sh: run as root (it installs packages and runs containers)" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "setup.sh: needs a Debian or Ubuntu machine (apt-get)" >&2
+  exit 1
+fi
+
+bootstrap_packages=(python3 python3-venv git ca-certificates)
+missing=()
+for package in "${bootstrap_packages[@]}"; do
+  dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  say "apt: installing ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# The system Python, never a pyenv shim: the venv must not depend on a
+# user's shell set-up.
+python=/usr/bin/python3
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup.sh: ansible-core 2.19 needs Python 3.11 or later; /usr/bin/python3 is $("$python" -V)" >&2
+  exit 1
+fi
+
+stamp="$VENV/.requirements.sha256"
+wanted=$(cat "$TOP/requirements/dev.txt" <("$python" -V) | sha256sum | cut -d' ' -f1)
+if [[ ! -x $VENV/bin/python || $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
+  say "venv: $VENV"
+  rm -rf "$VENV"
+  "$python" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$TOP/requirements/dev.txt"
+  echo "$wanted" > "$stamp"
+fi
+
+say "collection copy: $COLLECTION"
+sync_collection
+
+# ansible-test sanity bootstraps pip in its venvs with a get-pip script it
+# downloads from a host outside the package registries; give it one that
+# installs pip from the registry instead (see scripts/get_pip_offline.py).
+pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',\$/\1/p" \
+  "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py")
+if [[ -n $pip_version ]]; then
+  cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+  mkdir -p "$(dirname "$cache")"
+  cmp -s "$TOP/scripts/get_pip_offline.py" "$cache" || cp "$TOP/scripts/get_pip_offline.py" "$cache"
+fi
+
+say "runtime role on localhost (runc, busybox-static, iptables, CRIU)"
+ansible-playbook -i localhost, -c local oci_runtime.runc.runtime
+
+if [[ ${1:-} == --tests ]]; then
+  say "test prerequisites on localhost"
+  ansible-playbook -i localhost, -c local "$TOP/tests/setup.yml"
+fi
