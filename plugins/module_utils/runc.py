@@ -620,8 +620,7 @@ class Runc:
         if self.root and not os.path.isdir(self.root):
             # runc would create the folder; a query must not change the host.
             return []
-        containers = parse_json_output(self._capture('list', '--format', 'json').stdout, 'runc list')
-        return containers or []
+        return self._json('list', '--format', 'json') or []
 
     def state(self, container_id):
         """The state of one container (id, pid, status, bundle, rootfs, created, annotations)."""
