@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings of the project's scripts; sourced, never run.
 # Everything built or installed for the checkout lives under .build/.
 set -euo pipefail
@@ -8,11 +9,14 @@ VENV="$BUILD/venv"
 COLLECTIONS="$BUILD/collections"
 COLLECTION="$COLLECTIONS/ansible_collections/oci_runtime/runc"
 
-export PATH="$VENV/bin:$PATH"
+# A fixed PATH: the venv first, then the system; no pyenv shims or other
+# per-user set-up, whose interpreters ansible-test would otherwise pick up.
+export PATH="$VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 # The managed host is this machine: use the venv's Python there too, never
 # an interpreter found by discovery (pyenv shims may point at a broken one).
 export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
+PYTHON_VERSION=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 

@@ -454,7 +454,8 @@ class Runc:
 
     ``rootless`` None lets the runtime decide ("auto"). ``timeout`` (seconds)
     bounds every call except the events stream; None waits forever.
-    ``commands_run`` records each argv run, for callers that report actions.
+    ``commands_run`` records the argv of every call, ``mutations_run`` those
+    of the calls that change a container, for callers that report actions.
     """
 
     command: str = DEFAULT_COMMAND
@@ -470,6 +471,7 @@ class Runc:
     work_dir: Optional[str] = None
     timeout: Optional[float] = None
     commands_run: List[List[str]] = field(default_factory=list)
+    mutations_run: List[List[str]] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.command:
@@ -508,8 +510,10 @@ class Runc:
 
     # -- running ----------------------------------------------------------------
 
-    def _popen(self, argv, stdin, stdout, stderr, extra_files=()):
+    def _popen(self, subcommand, argv, stdin, stdout, stderr, extra_files=()):
         self.commands_run.append(list(argv))
+        if subcommand in MUTATING_SUBCOMMANDS:
+            self.mutations_run.append(list(argv))
         extra_fds = [_fileno(extra) for extra in extra_files]
         environment = {key: value for key, value in os.environ.items()
                        # runc notifies systemd itself when NOTIFY_SOCKET is set;
@@ -563,7 +567,8 @@ class Runc:
     def _capture(self, *args, input_data=None, extra_files=()):
         """Run a query or control command with stdout and stderr on pipes."""
         argv = self.argv(*args)
-        process = self._popen(argv, subprocess.PIPE if input_data is not None else subprocess.DEVNULL,
+        process = self._popen(args[0], argv,
+                              subprocess.PIPE if input_data is not None else subprocess.DEVNULL,
                               subprocess.PIPE, subprocess.PIPE, extra_files)
         stdout, stderr = self._communicate(process, argv, _bytes(input_data), self.timeout)
         completed = _Completed(argv, process.returncode, _text(stdout), _text(stderr))
@@ -595,7 +600,7 @@ class Runc:
             stdin = subprocess.PIPE if io.stdin_data is not None else subprocess.DEVNULL
             stdout = _output_target(io.stdout_path, detach, opened)
             stderr = _output_target(io.stderr_path, detach, opened)
-            process = self._popen(argv, stdin, stdout, stderr, extra_files)
+            process = self._popen(args[0], argv, stdin, stdout, stderr, extra_files)
             for handle in opened:
                 handle.close()
             stdout_data, stderr_data = self._communicate(
@@ -735,7 +740,7 @@ class Runc:
         # Go durations carry sub-second intervals that whole seconds would lose.
         milliseconds = max(1, int(round(interval * 1000)))
         argv = self.argv('events', '--interval', '%dms' % milliseconds, container_id)
-        process = self._popen(argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
+        process = self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
         return self._event_stream(process, argv, container_id)
 
     def _event_stream(self, process, argv, container_id):
@@ -800,6 +805,10 @@ class Runc:
         return self._with_container_io(args, options.io, options.detach)
 
     # -- about the runtime ------------------------------------------------------------------
+
+    def spec(self, bundle, rootless=False):
+        """Write the runtime's default config.json into the bundle folder (``runc spec``)."""
+        self._capture('spec', '--bundle', _absolute(bundle), *(['--rootless'] if rootless else []))
 
     def version(self):
         """runtime, runc (version), commit, spec and other details of ``--version``."""

@@ -197,7 +197,6 @@ def test_exec_options(runc, make_bundle, container_id, tmp_path):
     assert sorted(runc.ps(container_id)) == sorted([runc.state(container_id)['pid'], exec_pid])
 
 
-
 def test_exec_ignore_paused_waits_for_resume(runc, make_bundle, container_id):
     runc.run(container_id, make_bundle(SLEEPER), CreateOptions(detach=True))
     runc.pause(container_id)
@@ -392,7 +391,7 @@ def test_checkpoint_leave_running_and_restore_under_a_new_id(runc, make_bundle, 
     pid = runc.state(container_id)['pid']
     image = tmp_path / 'image'
     runc.checkpoint(container_id, CheckpointOptions(image_path=str(image), leave_running=True))
-    assert runc.state(container_id) ['status'] == 'running'
+    assert runc.state(container_id)['status'] == 'running'
     assert runc.state(container_id)['pid'] == pid
 
     # A copy restored next to the original needs a bundle of its own.
@@ -403,8 +402,8 @@ def test_checkpoint_leave_running_and_restore_under_a_new_id(runc, make_bundle, 
     assert {c['id'] for c in runc.list()} == {container_id, clone}
 
 
-def test_pre_dump_fails_with_a_clear_message_without_memory_tracking(runc, make_bundle, container_id,
-                                                                    tmp_path):
+def test_pre_dump_fails_with_a_clear_message_without_memory_tracking(
+        runc, make_bundle, container_id, tmp_path):
     runc.run(container_id, make_bundle(COUNTER), CreateOptions(detach=True))
     with pytest.raises(RuncError) as caught:
         runc.checkpoint(container_id, CheckpointOptions(image_path=str(tmp_path / 'pre'), pre_dump=True))

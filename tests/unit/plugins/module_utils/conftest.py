@@ -62,4 +62,3 @@ def process_is_gone(pid):
 @pytest.fixture
 def gone():
     return process_is_gone
-

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Check runc_container's config on the controller, then run the module on the host.
+
+jsonschema then lives on the controller only; managed hosts need nothing but
+Python's standard library.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container import argument_spec, writes_config
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
+    MINIMAL_SPEC,
+    ConfigError,
+    compose_config,
+    format_path,
+    option_for_path,
+)
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema import (
+    SchemaUnavailable,
+    load_validator,
+    schema_errors,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        self._supports_async = True
+        result = super().run(tmp, task_vars)
+        del tmp
+
+        problem = self._check_config(self._task.args)
+        if problem:
+            result.update(failed=True, changed=False, msg=problem)
+            return result
+        return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
+
+    @staticmethod
+    def _check_config(task_args):
+        """A message naming the option at fault, or None when the config is fine."""
+        spec = dict(argument_spec(), schema_path=dict(type='path'),
+                    validate_spec=dict(type='bool', default=True))
+        validated = ArgumentSpecValidator(spec).validate(dict(task_args))
+        if validated.error_messages:
+            # The module reports argument errors itself, word for word.
+            return None
+        params = validated.validated_parameters
+        if not params['validate_spec'] or params['state'] == 'absent' or not writes_config(params):
+            return None
+        try:
+            config = compose_config(MINIMAL_SPEC, params)
+        except ConfigError as error:
+            return str(error)
+        try:
+            validator, schema_name = load_validator(params['schema_path'])
+        except SchemaUnavailable as error:
+            return 'validate_spec: %s; or set validate_spec: false' % error
+        errors = schema_errors(validator, config)
+        if not errors:
+            return None
+        lines = ['%s (option %s): %s' % (format_path(path), option_for_path(path), message)
+                 for path, message in errors]
+        return 'the container config does not match the OCI runtime-spec schema (%s): %s' % (
+            schema_name, '; '.join(lines))

@@ -1,0 +1,428 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""runc_container's logic: read the container, compare it with the task, act on the difference."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import tempfile
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, stop
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import (
+    ContainerLock,
+    LockTimeout,
+    DefaultSpec,
+    Record,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
+    effective_root,
+    error_result,
+    runc_from_params,
+    runtime_argument_spec,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
+    CreateOptions,
+    DeleteOptions,
+    ProcessIO,
+    RuncError,
+    parse_signal,
+    validate_container_id,
+)
+
+STATES = ('present', 'running', 'paused', 'stopped', 'absent')
+# Options passed to `runc create` that a new container needs to change.
+CREATE_TIME_OPTIONS = ('no_pivot', 'no_new_keyring', 'stdout_path', 'stderr_path')
+
+
+def argument_spec():
+    options = dict(
+        name=dict(type='str', required=True, aliases=['id']),
+        state=dict(type='str', default='running', choices=list(STATES)),
+        bundle=dict(type='path'),
+        spec=dict(type='dict'),
+        recreate=dict(type='str', default='auto', choices=['auto', 'never', 'always']),
+        kill_signal=dict(type='raw', default='SIGTERM'),
+        stop_timeout=dict(type='float', default=10.0),
+        kill_all=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+        pid_file=dict(type='path'),
+        no_pivot=dict(type='bool', default=False),
+        no_new_keyring=dict(type='bool', default=False),
+        console_socket=dict(type='path'),
+        stdout_path=dict(type='str'),
+        stderr_path=dict(type='str'),
+        lock_timeout=dict(type='float', default=120.0),
+    )
+    for option in cfg.CONFIG_OPTIONS:
+        options[option.name] = dict(option.argspec)
+    return runtime_argument_spec(**options)
+
+
+def writes_config(params):
+    """True when the module owns config.json: spec or a convenience option was given."""
+    return params.get('spec') is not None or any(
+        params.get(option.name) is not None for option in cfg.CONFIG_OPTIONS)
+
+
+class TaskError(Exception):
+    """The task cannot be done as asked; the message names the option."""
+
+
+def config_differences(before, after, path=()):
+    """Every path where two configs differ, as readable strings (all of them, not the first)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            found += config_differences(before.get(key), after.get(key), path + (key,))
+        return found
+    if before != after:
+        return [cfg.format_path(path)]
+    return []
+
+
+class ContainerManager:
+    """Brings one container to the state the task describes."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.container_id = self.params['name']
+        self.runc = runc_from_params(self.params)
+        self.root = effective_root(self.params)
+        self.record = Record(self.root, self.container_id)
+        self.default_spec = DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
+        self.planned = []      # argv of every mutating runtime call, in check mode
+        self.changed = False
+        self.differences = []
+        self.recreate_reasons = []
+        self.previous_config_text = None
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def validate(self):
+        """Refuse bad input before anything on the host is read or changed."""
+        params = self.params
+        try:
+            validate_container_id(self.container_id)
+        except RuncError as error:
+            raise TaskError('name: %s' % error)
+        try:
+            self.kill_signal = parse_signal(params['kill_signal'])
+        except RuncError as error:
+            raise TaskError('kill_signal: %s' % error)
+        if params['bundle'] and not os.path.isabs(params['bundle']):
+            raise TaskError('bundle: %r is relative; give an absolute path' % params['bundle'])
+        if params['stop_timeout'] < 0:
+            raise TaskError('stop_timeout: must not be negative')
+        if writes_config(params) and not params['bundle']:
+            raise TaskError('bundle: required with spec and the container config options, '
+                            'to know where config.json goes')
+        self.bundle = os.path.realpath(params['bundle']) if params['bundle'] else None
+        self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
+
+    def desired_config(self):
+        """The config the task asks for, or None when the task names no bundle."""
+        if not self.bundle:
+            return None
+        if writes_config(self.params):
+            base = self.default_spec.load()
+            try:
+                config = cfg.compose_config(base, self.params)
+            except cfg.ConfigError as error:
+                raise TaskError(str(error))
+        else:
+            config = self.read_config()
+            if config is None:
+                raise TaskError('bundle: %s has no config.json; give spec or the config options '
+                                '(args, env, ...) to have one written' % self.bundle)
+        rootfs = cfg.rootfs_path(self.bundle, config)
+        if not os.path.isdir(rootfs):
+            source = 'rootfs' if self.params.get('rootfs') else 'bundle'
+            raise TaskError('%s: the rootfs folder %s does not exist' % (source, rootfs))
+        if (config.get('process') or {}).get('terminal') and not self.params['console_socket']:
+            raise TaskError('console_socket: required when process.terminal is true; a detached '
+                            'container has nowhere else to send its terminal')
+        return config
+
+    def read_config(self, bundle=None):
+        path = os.path.join(bundle or self.bundle, 'config.json')
+        try:
+            with open(path) as stream:
+                return json.load(stream)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise TaskError('bundle: cannot read %s: %s' % (path, error))
+
+    # -- compare -----------------------------------------------------------------------------
+
+    def current_identity(self, state, disk_config):
+        """(config digest, resources) the container was made with, or (None, None) if unknown."""
+        record = self.record.load(state['created'])
+        if record:
+            return record.get('config_digest'), record.get('resources') or {}
+        disk_resources = cfg.resources_of(disk_config) if disk_config else {}
+        annotated_digest = (state.get('annotations') or {}).get(cfg.ANNOTATION_CONFIG_DIGEST)
+        if annotated_digest:
+            return annotated_digest, disk_resources
+        if disk_config is not None:
+            # A container made without this collection: the bundle's
+            # config.json is the best witness of what it runs.
+            return cfg.config_digest(disk_config, self.create_options), disk_resources
+        return None, None
+
+    def compare(self, state, desired, disk_config):
+        """Fill recreate_reasons and return the resources runc update must apply."""
+        if state is None or desired is None:
+            return {}
+        if state.get('bundle') and os.path.realpath(state['bundle']) != self.bundle:
+            self.recreate_reasons.append('bundle: %s -> %s' % (state['bundle'], self.bundle))
+        digest, resources = self.current_identity(state, disk_config)
+        if digest is None:
+            self.module.warn('cannot tell what config container %s was created with; '
+                             'assuming it matches' % self.container_id)
+            return {}
+        if digest != cfg.config_digest(desired, self.create_options):
+            changed_paths = config_differences(cfg.without_resources(disk_config or {}),
+                                               cfg.without_resources(desired))
+            self.recreate_reasons.append('config: %s' % (', '.join(changed_paths) or 'create options'))
+        updatable, other = cfg.resource_changes(resources, cfg.resources_of(desired))
+        if other:
+            self.recreate_reasons.append('resources not updatable in place: %s' % ', '.join(other))
+        if updatable and state['status'] == 'stopped':
+            # A stopped container has no cgroup left to update.
+            self.recreate_reasons.append('resources of a stopped container: %s' % ', '.join(sorted(updatable)))
+        if self.params['recreate'] == 'always':
+            self.recreate_reasons.append('recreate is always')
+        return {} if self.recreate_reasons else updatable
+
+    # -- act ---------------------------------------------------------------------------------
+
+    def run_step(self, subcommand, call, *args):
+        """Run one mutating call, or in check mode record what it would run."""
+        self.changed = True
+        if self.check_mode:
+            self.planned.append(self.runc.argv(subcommand, *args))
+            return None
+        return call()
+
+    def write_config(self, desired):
+        """Write config.json (0600) atomically, only when its content differs.
+
+        Keeps the previous bytes in self.previous_config_text for a rollback.
+        """
+        written = cfg.annotated(desired, self.create_options)
+        if self.read_config() == written:
+            return False
+        self.changed = True
+        if self.check_mode:
+            return True
+        path = os.path.join(self.bundle, 'config.json')
+        if os.path.exists(path):
+            with open(path, 'rb') as stream:
+                self.previous_config_text = stream.read()
+        if not os.path.isdir(self.bundle):
+            os.makedirs(self.bundle, mode=0o700)
+        self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+        return True
+
+    def replace_file(self, path, content):
+        handle, temporary = tempfile.mkstemp(prefix='.config.json.', dir=os.path.dirname(path))
+        try:
+            with os.fdopen(handle, 'wb') as stream:
+                stream.write(content)
+            self.module.atomic_move(temporary, path)
+            # atomic_move gives a new file the umask's mode; config.json may hold secrets.
+            os.chmod(path, 0o600)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    def roll_back(self, old_state, error):
+        """After a failed re-creation, bring the previous container back as it was."""
+        path = os.path.join(self.bundle, 'config.json')
+        try:
+            if self.previous_config_text is not None:
+                self.replace_file(path, self.previous_config_text)
+            old_bundle = old_state['bundle']
+            self.runc.create(self.container_id, old_bundle, CreateOptions(
+                pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
+                no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring']))
+            if old_state['status'] in ('running', 'paused'):
+                self.runc.start(self.container_id)
+            elif old_state['status'] == 'stopped':
+                stop(self.runc, self.container_id, signal.SIGKILL, 0)
+        except (OSError, RuncError) as rollback_error:
+            return RuncError('%s; bringing the previous container back failed too: %s'
+                             % (error, rollback_error), argv=getattr(error, 'argv', None))
+        return RuncError('%s; the previous container was created again from its previous config'
+                         % error, argv=getattr(error, 'argv', None),
+                         exit_status=getattr(error, 'exit_status', None),
+                         runc_message=getattr(error, 'runc_message', None))
+
+    def stdio_path(self, name):
+        path = self.params[name]
+        if not path:
+            return None
+        return path if os.path.isabs(path) else os.path.join(self.bundle, path)
+
+    def create(self, desired):
+        if self.bundle is None:
+            raise TaskError('bundle: required to create container %s' % self.container_id)
+        options = CreateOptions(
+            pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
+            no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring'],
+            io=ProcessIO(stdout_path=self.stdio_path('stdout_path'),
+                         stderr_path=self.stdio_path('stderr_path')))
+        self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
+                      *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
+        if self.check_mode:
+            return
+        state = self.runc.state(self.container_id)
+        config = desired if desired is not None else self.read_config()
+        self.record.save(state['created'], config_digest=cfg.config_digest(config, self.create_options),
+                         resources=cfg.resources_of(config))
+
+    def stop(self):
+        self.run_step('kill', lambda: stop(
+            self.runc, self.container_id, self.kill_signal, self.params['stop_timeout'],
+            self.params['kill_all']), self.container_id, str(self.kill_signal))
+
+    def delete(self, force=False):
+        options = DeleteOptions(force=force)
+        self.run_step('delete', lambda: self.runc.delete(self.container_id, options),
+                      *(options.args() + [self.container_id]))
+        if not self.check_mode:
+            self.record.remove()
+
+    def simple(self, subcommand):
+        method = getattr(self.runc, subcommand)
+        self.run_step(subcommand, lambda: method(self.container_id), self.container_id)
+
+    def update(self, resources, desired, state):
+        self.run_step('update', lambda: self.runc.update(self.container_id, resources),
+                      '--resources=-', self.container_id)
+        if not self.check_mode:
+            self.record.save(state['created'], config_digest=cfg.config_digest(desired, self.create_options),
+                             resources=cfg.resources_of(desired))
+
+    def converge(self, state, desired, resources):
+        """Walk the container from its current status to the desired one; return the final status."""
+        status = state['status'] if state else 'absent'
+        wanted = self.params['state']
+        if wanted == 'absent':
+            if status == 'absent':
+                return status
+            if self.params['force'] or status == 'created':
+                self.delete(force=True)
+            else:
+                if status != 'stopped':
+                    self.stop()
+                self.delete()
+            return 'absent'
+
+        if desired is not None and writes_config(self.params):
+            self.write_config(desired)
+        # runc cannot start a stopped container again: it needs a new one.
+        restart = status == 'stopped' and wanted in ('running', 'paused')
+        if status != 'absent' and (self.recreate_reasons or restart):
+            if self.recreate_reasons and self.params['recreate'] == 'never':
+                raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
+                                % (self.container_id, '; '.join(self.recreate_reasons)))
+            if wanted == 'present' and status in ('running', 'paused'):
+                wanted = status
+            if status in ('running', 'paused'):
+                self.stop()
+            self.delete(force=status == 'created')
+            replaced, status = state, 'absent'
+        else:
+            replaced = None
+            if resources:
+                self.update(resources, desired, state)
+
+        if status == 'absent':
+            try:
+                self.create(desired)
+            except RuncError as error:
+                if replaced is None:
+                    raise
+                raise self.roll_back(replaced, error)
+            status = 'created'
+        if wanted in ('running', 'paused'):
+            if status == 'created':
+                self.simple('start')
+                status = 'running'
+            if status == 'paused' and wanted == 'running':
+                self.simple('resume')
+                status = 'running'
+            if status == 'running' and wanted == 'paused':
+                self.simple('pause')
+                status = 'paused'
+        elif wanted == 'stopped' and status != 'stopped':
+            self.stop()
+            status = 'stopped'
+        return status
+
+    # -- the task ------------------------------------------------------------------------------
+
+    def run(self):
+        try:
+            self.validate()
+            # Bad config is refused here, before the lock or anything else
+            # touches the host.
+            desired = self.desired_config() if self.params['state'] != 'absent' else None
+            with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
+                               create=not self.check_mode) as lock:
+                result = self.manage(desired)
+                if not self.check_mode:
+                    self.default_spec.store()
+                if self.params['state'] == 'absent' and self.changed and not self.check_mode:
+                    lock.release(remove=True)
+        except TaskError as error:
+            self.module.fail_json(msg=str(error))
+        except LockTimeout as error:
+            self.module.fail_json(msg='lock_timeout: %s' % error)
+        except RuncError as error:
+            self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
+        self.module.exit_json(**result)
+
+    def manage(self, desired):
+        state = current_state(self.runc, self.container_id)
+        disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        before_config = self.read_config() if self.bundle else disk_config
+        resources = self.compare(state, desired, disk_config)
+        final_status = self.converge(state, desired, resources)
+
+        final_state = state
+        if self.changed and not self.check_mode:
+            final_state = current_state(self.runc, self.container_id)
+        result = dict(changed=self.changed, actions=self.actions(),
+                      container=container_facts(final_state),
+                      recreate_reasons=self.recreate_reasons)
+        if self.module._diff:
+            after_config = desired if desired is not None else before_config
+            result['diff'] = dict(
+                before=dict(status=state['status'] if state else 'absent',
+                            config=cfg.without_own_annotations(before_config) if before_config else None),
+                after=dict(status=final_status,
+                           config=(cfg.without_own_annotations(after_config)
+                                   if after_config and final_status != 'absent' else None)))
+        return result
+
+    def actions(self):
+        """argv of every mutating runtime call: run, or planned in check mode."""
+        return self.planned if self.check_mode else self.runc.mutations_run
+
+
+def container_facts(state):
+    """What the module returns about a container (None when it does not exist)."""
+    if state is None:
+        return None
+    return {key: state.get(key) for key in
+            ('id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner')}

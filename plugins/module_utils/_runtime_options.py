@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runtime options every module of the collection takes (doc fragment: runtime)."""
+
+from __future__ import annotations
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import default_root
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc, RuncError
+
+RUNTIME_ARGUMENT_SPEC = dict(
+    runtime_path=dict(type='str', default='runc'),
+    root=dict(type='path'),
+    debug=dict(type='bool', default=False),
+    log=dict(type='path'),
+    log_format=dict(type='str', choices=['text', 'json']),
+    systemd_cgroup=dict(type='bool', default=False),
+    rootless=dict(type='str', choices=['auto', 'true', 'false'], default='auto'),
+    runtime_timeout=dict(type='float', default=600.0),
+)
+
+_ROOTLESS = {'auto': None, 'true': True, 'false': False}
+
+
+def runtime_argument_spec(**module_options):
+    """The module's own options plus the shared runtime options."""
+    spec = dict(RUNTIME_ARGUMENT_SPEC)
+    spec.update(module_options)
+    return spec
+
+
+def runc_from_params(params):
+    """A Runc client configured from the shared runtime options."""
+    return Runc(
+        command=params['runtime_path'],
+        root=params['root'],
+        debug=params['debug'],
+        log=params['log'],
+        log_format=params['log_format'],
+        systemd_cgroup=params['systemd_cgroup'],
+        rootless=_ROOTLESS[params['rootless']],
+        timeout=params['runtime_timeout'],
+    )
+
+
+def effective_root(params):
+    """The runc root in use: the root option, or where the runtime keeps its state by default."""
+    return params['root'] or default_root(params['runtime_path'])
+
+
+def error_result(error):
+    """What a module returns about a RuncError besides msg."""
+    if not isinstance(error, RuncError):
+        return {}
+    return {key: value for key, value in error.as_dict().items() if key != 'msg'}

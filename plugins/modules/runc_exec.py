@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: runc_exec
+short_description: Run a process in a running OCI container with runc exec
+version_added: 0.1.0
+description:
+  - Runs a process inside a running container (C(runc exec)) and returns its exit status and output.
+  - The process starts from the container's own process settings (environment, user, capabilities,
+    working directory, ...), read from the bundle's C(config.json), with the options below applied on
+    top, as C(runc exec) does on the command line.
+  - Like M(ansible.builtin.command), it always reports a change; use C(changed_when) to say otherwise.
+author:
+  - oci_runtime.runc developers
+extends_documentation_fragment:
+  - oci_runtime.runc.runtime
+attributes:
+  check_mode:
+    support: none
+    description: Nothing runs in check mode; the task is reported as skipped.
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - oci_runtime.runc.runc
+options:
+  name:
+    description: Id of a running container.
+    type: str
+    required: true
+    aliases: [id]
+  argv:
+    description: Command line of the process.
+    type: list
+    elements: str
+    required: true
+  env:
+    description: Environment variables, added to or overriding the container's.
+    type: dict
+  cwd:
+    description: Working directory inside the container; the container's own by default.
+    type: str
+  user:
+    description: User and group the process runs as; the container's own by default.
+    type: dict
+    suboptions:
+      uid:
+        description: User id.
+        type: int
+        required: true
+      gid:
+        description: Group id.
+        type: int
+        default: 0
+  additional_gids:
+    description: Supplementary group ids.
+    type: list
+    elements: int
+  capabilities:
+    description:
+      - Capabilities (V(CAP_NET_ADMIN) or V(NET_ADMIN)) given to the process, added to the
+        container's bounding, effective, permitted and ambient sets, as C(runc exec --cap) does.
+    type: list
+    elements: str
+  no_new_privileges:
+    description: Set the no_new_privs bit of the process; the container's setting by default.
+    type: bool
+  stdin:
+    description: Data written to the standard input of the process, which then sees end of file.
+    type: str
+  timeout:
+    description:
+      - Seconds the process may run. After that it is killed (SIGKILL) and the task fails.
+      - V(0) waits as long as it takes.
+    type: float
+    default: 0
+  detach:
+    description:
+      - Start the process and return at once with its pid (RV(pid)), without waiting for it.
+      - Its output goes to C(/dev/null).
+    type: bool
+    default: false
+  check_rc:
+    description: Fail when the process exits with a status other than 0.
+    type: bool
+    default: true
+  strip_empty_ends:
+    description: Remove empty lines at the end of RV(stdout) and RV(stderr), as M(ansible.builtin.command) does.
+    type: bool
+    default: true
+seealso:
+  - module: oci_runtime.runc.runc_container
+'''
+
+EXAMPLES = r'''
+- name: Read a file in the container
+  oci_runtime.runc.runc_exec:
+    name: web
+    root: /run/runc-apps
+    argv: [cat, /etc/hostname]
+  register: hostname
+  changed_when: false
+
+- name: Run a migration as an unprivileged user, with a time limit
+  oci_runtime.runc.runc_exec:
+    name: app
+    argv: [/app/migrate, --up]
+    user:
+      uid: 1000
+      gid: 1000
+    env:
+      DATABASE_URL: postgres://db/app
+    timeout: 300
+
+- name: Feed a script through stdin, and accept a non-zero exit
+  oci_runtime.runc.runc_exec:
+    name: app
+    argv: [sh]
+    stdin: |
+      test -f /tmp/ready
+    check_rc: false
+  register: ready
+'''
+
+RETURN = r'''
+rc:
+  description: Exit status of the process; 0 when detached.
+  returned: when the process ran
+  type: int
+  sample: 0
+stdout:
+  description: Standard output of the process.
+  returned: when the process ran
+  type: str
+  sample: web-1
+stdout_lines:
+  description: RV(stdout) split into lines.
+  returned: when the process ran
+  type: list
+  elements: str
+  sample: [web-1]
+stderr:
+  description: Standard error of the process.
+  returned: when the process ran
+  type: str
+  sample: ''
+stderr_lines:
+  description: RV(stderr) split into lines.
+  returned: when the process ran
+  type: list
+  elements: str
+  sample: []
+pid:
+  description: Host pid of the detached process.
+  returned: when O(detach=true)
+  type: int
+  sample: 4711
+cmd:
+  description: The runtime command that ran the process.
+  returned: always
+  type: list
+  elements: str
+  sample: [runc, --root, /run/runc-apps, exec, --process, /tmp/runc-process-x.json, web]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import ExecRunner, argument_spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if module.check_mode:
+        module.exit_json(changed=False, skipped=True, cmd=[],
+                         msg='runc_exec runs nothing in check mode')
+    ExecRunner(module).run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Run the quality gates on the collection copy made by setup.sh, and print a
+# summary naming each gate, its result and its test counts.
+#
+#   scripts/test.sh            every gate
+#   scripts/test.sh units ...  the named gates only
+#
+# Gates: sanity units integration lint build docs molecule. Every gate runs
+# even after another failed; the exit status is non-zero if any failed.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+all_gates=(sanity units integration lint build docs)
+gates=("$@")
+((${#gates[@]})) || gates=("${all_gates[@]}")
+
+LOGS="$BUILD/logs"
+mkdir -p "$LOGS"
+sync_collection
+cd "$COLLECTION"
+
+gate_sanity() {
+  ansible-test sanity --venv --python "$PYTHON_VERSION" --color no
+}
+count_sanity() {
+  local ran failed
+  ran=$(grep -c '^Running sanity test' "$1")
+  failed=$(sed -n 's/^FATAL: The \([0-9]*\) sanity test(s) listed below.*/\1/p' "$1")
+  echo "$((ran - ${failed:-0})) of $ran sanity tests passed"
+}
+
+gate_units() {
+  ansible-test units --local --python "$PYTHON_VERSION" --color no
+}
+count_units() {
+  grep -E '^=+ .*(passed|failed|error).* in ' "$1" | tail -n 1 | tr -d '='
+}
+
+gate_integration() {
+  ansible-test integration --local --python "$PYTHON_VERSION" --color no
+}
+count_integration() {
+  local targets pytest_summary tasks
+  targets=$(grep -c '^Running .* integration test role' "$1")
+  pytest_summary=$(grep -E '^=+ .*(passed|failed).* in ' "$1" | tr -d '=' \
+    | awk '{for (i = 1; i < NF; i++) if ($(i+1) ~ /^(passed|failed)/) n[$(i+1)] += $i}
+           END {printf "%d pytest passed, %d failed", n["passed"] + n["passed,"], n["failed"] + n["failed,"]}')
+  tasks=$(awk '/^localhost +: ok=/ {split($3, kv, "="); n += kv[2]} END {print n + 0}' "$1")
+  echo "$targets targets; $pytest_summary; $tasks playbook tasks ok"
+}
+
+gate_lint() {
+  ansible-lint
+}
+count_lint() {
+  grep -E '^(Passed|Failed):' "$1" | tail -n 1
+}
+
+# Build the artifact users install, install it offline into an empty path,
+# and prove the installed copy works: its docs load and its playbook parses.
+gate_build() {
+  local dist="$BUILD/dist" installed="$BUILD/installed"
+  rm -rf "$dist" "$installed"
+  ansible-galaxy collection build --output-path "$dist" . \
+    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-galaxy collection install --offline \
+      -p "$installed" "$dist"/oci_runtime-runc-*.tar.gz \
+    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-galaxy collection list oci_runtime.runc \
+    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-playbook --syntax-check oci_runtime.runc.demo \
+    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-playbook --syntax-check oci_runtime.runc.runtime
+}
+count_build() {
+  grep -E '^(Created collection|oci_runtime.runc )' "$1" | sed 's/ for oci_runtime.runc at .*//' | tr -s ' ' \
+    | paste -sd ';' -
+}
+
+# Every plugin and role must render with ansible-doc.
+gate_docs() {
+  local plugin_type name failed=0
+  for plugin_type in module; do
+    for name in $(ansible-doc -t "$plugin_type" -l oci_runtime.runc 2>/dev/null | awk '{print $1}'); do
+      echo "ansible-doc -t $plugin_type $name"
+      ansible-doc -t "$plugin_type" "$name" >/dev/null || failed=1
+    done
+  done
+  for name in $(ls roles); do
+    echo "ansible-doc -t role oci_runtime.runc.$name"
+    ansible-doc -t role "oci_runtime.runc.$name" >/dev/null || failed=1
+  done
+  return $failed
+}
+count_docs() {
+  echo "$(grep -c '^ansible-doc ' "$1") plugins and roles documented"
+}
+
+summary=()
+status=0
+for gate in "${gates[@]}"; do
+  if ! declare -F "gate_$gate" >/dev/null; then
+    echo "test.sh: unknown gate '$gate' (known: ${all_gates[*]})" >&2
+    exit 2
+  fi
+  log="$LOGS/$gate.log"
+  say "gate: $gate (log: $log)"
+  started=$SECONDS
+  if "gate_$gate" 2>&1 | tee "$log"; then
+    result=PASS
+  else
+    result=FAIL
+    status=1
+  fi
+  summary+=("$(printf '%-12s %-5s %5ss  %s' "$gate" "$result" "$((SECONDS - started))" "$("count_$gate" "$log")")")
+done
+
+say "summary"
+printf '%s\n' "${summary[@]}"
+exit $status
