@@ -16,6 +16,7 @@ export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 # The managed host is this machine: use the venv's Python there too, never
 # an interpreter found by discovery (pyenv shims may point at a broken one).
 export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
+export PYTHON_VERSION
 PYTHON_VERSION=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0

@@ -16,7 +16,7 @@ gates=("$@")
 LOGS="$BUILD/logs"
 mkdir -p "$LOGS"
 sync_collection
-cd "$COLLECTION"
+cd "$COLLECTION" || exit 1
 
 gate_sanity() {
   ansible-test sanity --venv --python "$PYTHON_VERSION" --color no
@@ -74,18 +74,39 @@ count_build() {
 
 # Every plugin and role must render with ansible-doc.
 gate_docs() {
-  local plugin_type name failed=0
-  for plugin_type in module; do
-    for name in $(ansible-doc -t "$plugin_type" -l oci_runtime.runc 2>/dev/null | awk '{print $1}'); do
-      echo "ansible-doc -t $plugin_type $name"
-      ansible-doc -t "$plugin_type" "$name" >/dev/null || failed=1
-    done
+  local name role failed=0
+  for name in $(ansible-doc -t module -l oci_runtime.runc 2>/dev/null | awk '{print $1}'); do
+    echo "ansible-doc -t module $name"
+    ansible-doc -t module "$name" >/dev/null || failed=1
   done
-  for name in $(ls roles); do
+  for role in roles/*/; do
+    name=$(basename "$role")
     echo "ansible-doc -t role oci_runtime.runc.$name"
     ansible-doc -t role "oci_runtime.runc.$name" >/dev/null || failed=1
   done
   return $failed
+}
+
+run_gate() {
+  case $1 in
+    sanity) gate_sanity ;;
+    units) gate_units ;;
+    integration) gate_integration ;;
+    lint) gate_lint ;;
+    build) gate_build ;;
+    docs) gate_docs ;;
+  esac
+}
+
+count_gate() {
+  case $1 in
+    sanity) count_sanity "$2" ;;
+    units) count_units "$2" ;;
+    integration) count_integration "$2" ;;
+    lint) count_lint "$2" ;;
+    build) count_build "$2" ;;
+    docs) count_docs "$2" ;;
+  esac
 }
 count_docs() {
   echo "$(grep -c '^ansible-doc ' "$1") plugins and roles documented"
@@ -94,20 +115,20 @@ count_docs() {
 summary=()
 status=0
 for gate in "${gates[@]}"; do
-  if ! declare -F "gate_$gate" >/dev/null; then
+  if [[ " ${all_gates[*]} " != *" $gate "* ]]; then
     echo "test.sh: unknown gate '$gate' (known: ${all_gates[*]})" >&2
     exit 2
   fi
   log="$LOGS/$gate.log"
   say "gate: $gate (log: $log)"
   started=$SECONDS
-  if "gate_$gate" 2>&1 | tee "$log"; then
+  if run_gate "$gate" 2>&1 | tee "$log"; then
     result=PASS
   else
     result=FAIL
     status=1
   fi
-  summary+=("$(printf '%-12s %-5s %5ss  %s' "$gate" "$result" "$((SECONDS - started))" "$("count_$gate" "$log")")")
+  summary+=("$(printf '%-12s %-5s %5ss  %s' "$gate" "$result" "$((SECONDS - started))" "$(count_gate "$gate" "$log")")")
 done
 
 say "summary"

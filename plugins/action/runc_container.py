@@ -63,11 +63,11 @@ class ActionModule(ActionBase):
         try:
             validator, schema_name = load_validator(params['schema_path'])
         except SchemaUnavailable as error:
-            return 'validate_spec: %s; or set validate_spec: false' % error
+            option = 'schema_path' if params['schema_path'] else 'validate_spec'
+            return '%s: %s; or set validate_spec: false' % (option, error)
         errors = schema_errors(validator, config)
         if not errors:
             return None
-        lines = ['%s (option %s): %s' % (format_path(path), option_for_path(path), message)
+        lines = ['%s: %s: %s' % (option_for_path(path, params), format_path(path), message)
                  for path, message in errors]
-        return 'the container config does not match the OCI runtime-spec schema (%s): %s' % (
-            schema_name, '; '.join(lines))
+        return '%s (checked against the OCI runtime-spec schema in %s)' % ('; '.join(lines), schema_name)

@@ -162,37 +162,56 @@ class ContainerManager:
 
     # -- compare -----------------------------------------------------------------------------
 
-    def current_identity(self, state, disk_config):
-        """(config digest, resources) the container was made with, or (None, None) if unknown."""
+    def known_config(self, state, disk_config):
+        """What the container was made with, as far as anybody can tell.
+
+        A dict with ``digest``, ``resources``, ``config`` and ``create_options``
+        (the last two None when unknown), or None when nothing is known.
+        The collection's record is exact; without it, the digest runc shows
+        as an annotation; for a container made without this collection, the
+        bundle's config.json is the best witness.
+        """
         record = self.record.load(state['created'])
-        if record:
-            return record.get('config_digest'), record.get('resources') or {}
+        if record and record.get('config') is not None:
+            return dict(digest=record['config_digest'], resources=record.get('resources') or {},
+                        config=record['config'], create_options=record.get('create_options'))
         disk_resources = cfg.resources_of(disk_config) if disk_config else {}
         annotated_digest = (state.get('annotations') or {}).get(cfg.ANNOTATION_CONFIG_DIGEST)
         if annotated_digest:
-            return annotated_digest, disk_resources
+            return dict(digest=annotated_digest, resources=disk_resources, config=None, create_options=None)
         if disk_config is not None:
-            # A container made without this collection: the bundle's
-            # config.json is the best witness of what it runs.
-            return cfg.config_digest(disk_config, self.create_options), disk_resources
-        return None, None
+            return dict(digest=cfg.config_digest(disk_config, self.create_options), resources=disk_resources,
+                        config=disk_config, create_options=None)
+        return None
 
-    def compare(self, state, desired, disk_config):
+    def remember(self, created, config):
+        """Record what the container now runs with (see known_config)."""
+        self.record.save(created, config_digest=cfg.config_digest(config, self.create_options),
+                         resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
+                         create_options=self.create_options)
+
+    def compare(self, state, desired, known, disk_config):
         """Fill recreate_reasons and return the resources runc update must apply."""
         if state is None or desired is None:
             return {}
         if state.get('bundle') and os.path.realpath(state['bundle']) != self.bundle:
             self.recreate_reasons.append('bundle: %s -> %s' % (state['bundle'], self.bundle))
-        digest, resources = self.current_identity(state, disk_config)
-        if digest is None:
+        if known is None:
             self.module.warn('cannot tell what config container %s was created with; '
                              'assuming it matches' % self.container_id)
             return {}
-        if digest != cfg.config_digest(desired, self.create_options):
-            changed_paths = config_differences(cfg.without_resources(disk_config or {}),
-                                               cfg.without_resources(desired))
-            self.recreate_reasons.append('config: %s' % (', '.join(changed_paths) or 'create options'))
-        updatable, other = cfg.resource_changes(resources, cfg.resources_of(desired))
+        if known['digest'] != cfg.config_digest(desired, self.create_options):
+            before = known['config'] if known['config'] is not None else (disk_config or {})
+            changed_paths = config_differences(cfg.without_resources(before), cfg.without_resources(desired))
+            changed_options = [name for name in CREATE_TIME_OPTIONS if known['create_options'] is not None
+                               and known['create_options'].get(name) != self.create_options[name]]
+            if changed_paths:
+                self.recreate_reasons.append('config: %s' % ', '.join(changed_paths))
+            if changed_options:
+                self.recreate_reasons.append('create options: %s' % ', '.join(changed_options))
+            if not (changed_paths or changed_options):
+                self.recreate_reasons.append('config: differs from the one the container was created with')
+        updatable, other = cfg.resource_changes(known['resources'], cfg.resources_of(desired))
         if other:
             self.recreate_reasons.append('resources not updatable in place: %s' % ', '.join(other))
         if updatable and state['status'] == 'stopped':
@@ -286,8 +305,7 @@ class ContainerManager:
             return
         state = self.runc.state(self.container_id)
         config = desired if desired is not None else self.read_config()
-        self.record.save(state['created'], config_digest=cfg.config_digest(config, self.create_options),
-                         resources=cfg.resources_of(config))
+        self.remember(state['created'], config)
 
     def stop(self):
         self.run_step('kill', lambda: stop(
@@ -309,8 +327,7 @@ class ContainerManager:
         self.run_step('update', lambda: self.runc.update(self.container_id, resources),
                       '--resources=-', self.container_id)
         if not self.check_mode:
-            self.record.save(state['created'], config_digest=cfg.config_digest(desired, self.create_options),
-                             resources=cfg.resources_of(desired))
+            self.remember(state['created'], desired)
 
     def converge(self, state, desired, resources):
         """Walk the container from its current status to the desired one; return the final status."""
@@ -327,14 +344,14 @@ class ContainerManager:
                 self.delete()
             return 'absent'
 
+        if status != 'absent' and self.recreate_reasons and self.params['recreate'] == 'never':
+            raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
+                            % (self.container_id, '; '.join(self.recreate_reasons)))
         if desired is not None and writes_config(self.params):
             self.write_config(desired)
         # runc cannot start a stopped container again: it needs a new one.
         restart = status == 'stopped' and wanted in ('running', 'paused')
         if status != 'absent' and (self.recreate_reasons or restart):
-            if self.recreate_reasons and self.params['recreate'] == 'never':
-                raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
-                                % (self.container_id, '; '.join(self.recreate_reasons)))
             if wanted == 'present' and status in ('running', 'paused'):
                 wanted = status
             if status in ('running', 'paused'):
@@ -377,6 +394,9 @@ class ContainerManager:
             # Bad config is refused here, before the lock or anything else
             # touches the host.
             desired = self.desired_config() if self.params['state'] != 'absent' else None
+            if self.params['state'] != 'absent' and not self.bundle \
+                    and current_state(self.runc, self.container_id) is None:
+                raise TaskError('bundle: required to create container %s' % self.container_id)
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
                                create=not self.check_mode) as lock:
                 result = self.manage(desired)
@@ -395,8 +415,9 @@ class ContainerManager:
     def manage(self, desired):
         state = current_state(self.runc, self.container_id)
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
-        before_config = self.read_config() if self.bundle else disk_config
-        resources = self.compare(state, desired, disk_config)
+        known = self.known_config(state, disk_config) if state else None
+        before_config = (known or {}).get('config') or (self.read_config() if self.bundle else disk_config)
+        resources = self.compare(state, desired, known, disk_config)
         final_status = self.converge(state, desired, resources)
 
         final_state = state

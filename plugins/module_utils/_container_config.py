@@ -168,11 +168,11 @@ def compose_config(base_spec, params):
     return config
 
 
-def option_for_path(path):
+def option_for_path(path, params):
     """Name the option a JSON path of the config came from, for error messages."""
     path = tuple(path)
     for option in CONFIG_OPTIONS:
-        if path[:len(option.path)] == option.path:
+        if params.get(option.name) is not None and path[:len(option.path)] == option.path:
             return option.name
     return 'spec'
 

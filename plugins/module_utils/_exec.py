@@ -170,7 +170,8 @@ class ExecRunner:
             result['pid'] = pid
         if params['check_rc'] and outcome.exit_status != 0:
             self.module.fail_json(msg='the process exited with status %d' % outcome.exit_status, **result)
-        self.module.exit_json(**result)
+        # Ansible takes a non-zero rc for failure unless told otherwise.
+        self.module.exit_json(failed=False, **result)
 
     @staticmethod
     def kill_left_over(pid_file):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -17,6 +18,9 @@ KILL_GRACE_SECONDS = 10.0
 
 def current_state(runc, container_id):
     """``runc state`` of the container, or None when it does not exist."""
+    if runc.root and not os.path.isdir(runc.root):
+        # No container without a root, and runc would create the folder.
+        return None
     try:
         return runc.state(container_id)
     except RuncError as error:

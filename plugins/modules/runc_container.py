@@ -23,7 +23,7 @@ description:
   - The config is checked on the controller against the OCI runtime-spec JSON schema before anything
     changes (see O(schema_path)).
 author:
-  - oci_runtime.runc developers
+  - oci_runtime.runc developers (@oci-runtime)
 extends_documentation_fragment:
   - oci_runtime.runc.runtime
 attributes:
@@ -36,6 +36,7 @@ attributes:
     description: Before and after show the status and the whole config, not only the first difference.
   action_group:
     support: full
+    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
     membership:
       - oci_runtime.runc.runc
 options:
@@ -103,8 +104,8 @@ options:
     description:
       - Mounts added to those of the default spec and O(spec) (C(mounts)); one with the C(destination)
         of an existing mount replaces it.
-      - Each is an OCI mount, for example V({destination: /data, type: bind, source: /srv/data,
-        options: [rbind, rw]}).
+      - "Each is an OCI mount, for example V({destination: /data, type: bind, source: /srv/data,
+        options: [rbind, rw]})."
     type: list
     elements: dict
   cgroups_path:

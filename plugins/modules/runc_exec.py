@@ -17,7 +17,7 @@ description:
     top, as C(runc exec) does on the command line.
   - Like M(ansible.builtin.command), it always reports a change; use C(changed_when) to say otherwise.
 author:
-  - oci_runtime.runc developers
+  - oci_runtime.runc developers (@oci-runtime)
 extends_documentation_fragment:
   - oci_runtime.runc.runtime
 attributes:
@@ -26,8 +26,10 @@ attributes:
     description: Nothing runs in check mode; the task is reported as skipped.
   diff_mode:
     support: none
+    description: Running a process has nothing to compare.
   action_group:
     support: full
+    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
     membership:
       - oci_runtime.runc.runc
 options:
@@ -176,10 +178,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import Exec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if module.check_mode:
-        module.exit_json(changed=False, skipped=True, cmd=[],
-                         msg='runc_exec runs nothing in check mode')
+    # Without check mode support, Ansible skips the task in check mode.
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=False)
     ExecRunner(module).run()
 
 
