@@ -40,11 +40,11 @@ gate_integration() {
 }
 count_integration() {
   local targets pytest_summary tasks
-  targets=$(grep -c '^Running .* integration test role' "$1")
+  targets=$(grep -c '^Running .* integration test \(role\|script\)' "$1")
   pytest_summary=$(grep -E '^=+ .*(passed|failed).* in ' "$1" | tr -d '=' \
     | awk '{for (i = 1; i < NF; i++) if ($(i+1) ~ /^(passed|failed)/) n[$(i+1)] += $i}
            END {printf "%d pytest passed, %d failed", n["passed"] + n["passed,"], n["failed"] + n["failed,"]}')
-  tasks=$(awk '/^localhost +: ok=/ {split($3, kv, "="); n += kv[2]} END {print n + 0}' "$1")
+  tasks=$(awk '/^testhost +: ok=/ {split($3, kv, "="); n += kv[2]} END {print n + 0}' "$1")
   echo "$targets targets; $pytest_summary; $tasks playbook tasks ok"
 }
 

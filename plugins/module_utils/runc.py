@@ -161,6 +161,22 @@ def _absolute(path):
     return os.path.abspath(path) if path else path
 
 
+def _flags(*pairs):
+    """argv for (flag, value) pairs: True gives the flag alone, a list one
+    flag per item, any other set value the flag and the value; False, None,
+    0 and empty values give nothing."""
+    out = []
+    for flag, value in pairs:
+        if value is True:
+            out.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                out += [flag, item]
+        elif value:
+            out += [flag, str(value)]
+    return out
+
+
 @dataclass
 class ProcessIO:
     """Where the stdio of a container process goes.
@@ -197,25 +213,14 @@ class CreateOptions:
     io: ProcessIO = field(default_factory=ProcessIO)
 
     def args(self, subcommand):
-        out = []
-        if self.pid_file:
-            out += ['--pid-file', _absolute(self.pid_file)]
-        if self.console_socket:
-            out += ['--console-socket', _console_socket_path(self.console_socket)]
-        if self.no_pivot:
-            out.append('--no-pivot')
-        if self.no_new_keyring:
-            out.append('--no-new-keyring')
+        flags = [('--pid-file', _absolute(self.pid_file)),
+                 ('--console-socket', _console_socket_path(self.console_socket)),
+                 ('--no-pivot', self.no_pivot),
+                 ('--no-new-keyring', self.no_new_keyring)]
         if subcommand == 'run':
-            if self.detach:
-                out.append('--detach')
-            if self.no_subreaper:
-                out.append('--no-subreaper')
-            if self.keep:
-                out.append('--keep')
-        if self.extra_files:
-            out += ['--preserve-fds', str(len(self.extra_files))]
-        return out + list(self.extra_args)
+            flags += [('--detach', self.detach), ('--no-subreaper', self.no_subreaper), ('--keep', self.keep)]
+        flags.append(('--preserve-fds', len(self.extra_files)))
+        return _flags(*flags) + list(self.extra_args)
 
 
 @dataclass
@@ -232,18 +237,11 @@ class ExecOptions:
     io: ProcessIO = field(default_factory=ProcessIO)
 
     def args(self):
-        out = []
-        if self.console_socket:
-            out += ['--console-socket', _console_socket_path(self.console_socket)]
-        if self.detach:
-            out.append('--detach')
-        if self.pid_file:
-            out += ['--pid-file', _absolute(self.pid_file)]
-        if self.ignore_paused:
-            out.append('--ignore-paused')
-        if self.extra_files:
-            out += ['--preserve-fds', str(len(self.extra_files))]
-        return out + list(self.extra_args)
+        return _flags(('--console-socket', _console_socket_path(self.console_socket)),
+                      ('--detach', self.detach),
+                      ('--pid-file', _absolute(self.pid_file)),
+                      ('--ignore-paused', self.ignore_paused),
+                      ('--preserve-fds', len(self.extra_files))) + list(self.extra_args)
 
 
 @dataclass
@@ -252,7 +250,7 @@ class DeleteOptions:
     extra_args: List[str] = field(default_factory=list)
 
     def args(self):
-        return (['--force'] if self.force else []) + list(self.extra_args)
+        return _flags(('--force', self.force)) + list(self.extra_args)
 
 
 @dataclass
@@ -261,11 +259,44 @@ class KillOptions:
     extra_args: List[str] = field(default_factory=list)
 
     def args(self):
-        return (['--all'] if self.all else []) + list(self.extra_args)
+        return _flags(('--all', self.all)) + list(self.extra_args)
 
 
 @dataclass
-class CheckpointOptions:
+class _CriuOptions:
+    """The CRIU options that both ``runc checkpoint`` and ``runc restore`` take."""
+
+    image_path: Optional[str] = None
+    work_path: Optional[str] = None
+    tcp_established: bool = False
+    ext_unix_sk: bool = False
+    shell_job: bool = False
+    file_locks: bool = False
+    manage_cgroups_mode: Optional[str] = None
+    empty_ns: List[str] = field(default_factory=list)
+    lazy_pages: bool = False
+    auto_dedup: bool = False
+
+    def validate(self):
+        if self.manage_cgroups_mode and self.manage_cgroups_mode not in CGROUP_MANAGE_MODES:
+            raise RuncError('invalid manage_cgroups_mode %r: expected one of %s'
+                            % (self.manage_cgroups_mode, ', '.join(CGROUP_MANAGE_MODES)))
+
+    def criu_args(self):
+        return _flags(('--image-path', self.image_path),
+                      ('--work-path', self.work_path),
+                      ('--tcp-established', self.tcp_established),
+                      ('--ext-unix-sk', self.ext_unix_sk),
+                      ('--shell-job', self.shell_job),
+                      ('--file-locks', self.file_locks),
+                      ('--manage-cgroups-mode', self.manage_cgroups_mode),
+                      ('--empty-ns', list(self.empty_ns)),
+                      ('--lazy-pages', self.lazy_pages),
+                      ('--auto-dedup', self.auto_dedup))
+
+
+@dataclass
+class CheckpointOptions(_CriuOptions):
     """Options of ``runc checkpoint`` (go-runc CheckpointOpts and its actions).
 
     ``status_fd`` is a descriptor of the caller passed on as fd 3;
@@ -273,85 +304,38 @@ class CheckpointOptions:
     (CRIU writes a NUL there once lazy pages are ready).
     """
 
-    image_path: Optional[str] = None
-    work_path: Optional[str] = None
     parent_path: Optional[str] = None
     leave_running: bool = False
     pre_dump: bool = False
-    tcp_established: bool = False
-    ext_unix_sk: bool = False
-    shell_job: bool = False
     page_server: Optional[str] = None
-    file_locks: bool = False
-    manage_cgroups_mode: Optional[str] = None
-    empty_ns: List[str] = field(default_factory=list)
-    lazy_pages: bool = False
-    auto_dedup: bool = False
     status_fd: Optional[int] = None
     status_file: Optional[str] = None
     extra_args: List[str] = field(default_factory=list)
 
     def validate(self):
-        if self.manage_cgroups_mode and self.manage_cgroups_mode not in CGROUP_MANAGE_MODES:
-            raise RuncError('invalid manage_cgroups_mode %r: expected one of %s'
-                            % (self.manage_cgroups_mode, ', '.join(CGROUP_MANAGE_MODES)))
+        super().validate()
         if self.status_fd is not None and self.status_file:
             raise RuncError('status_fd and status_file are mutually exclusive')
 
     def args(self):
-        out = []
-        if self.image_path:
-            out += ['--image-path', self.image_path]
-        if self.work_path:
-            out += ['--work-path', self.work_path]
-        if self.parent_path:
-            out += ['--parent-path', self.parent_path]
-        if self.leave_running:
-            out.append('--leave-running')
-        if self.pre_dump:
-            out.append('--pre-dump')
-        if self.tcp_established:
-            out.append('--tcp-established')
-        if self.ext_unix_sk:
-            out.append('--ext-unix-sk')
-        if self.shell_job:
-            out.append('--shell-job')
-        if self.page_server:
-            out += ['--page-server', self.page_server]
-        if self.file_locks:
-            out.append('--file-locks')
-        if self.manage_cgroups_mode:
-            out += ['--manage-cgroups-mode', self.manage_cgroups_mode]
-        for namespace in self.empty_ns:
-            out += ['--empty-ns', namespace]
-        if self.lazy_pages:
-            out.append('--lazy-pages')
-        if self.auto_dedup:
-            out.append('--auto-dedup')
-        if self.status_fd is not None or self.status_file:
+        handing_over_status = self.status_fd is not None or bool(self.status_file)
+        return self.criu_args() + _flags(
+            ('--parent-path', self.parent_path),
+            ('--leave-running', self.leave_running),
+            ('--pre-dump', self.pre_dump),
+            ('--page-server', self.page_server),
             # The descriptor is handed over as the first extra file: fd 3.
-            out += ['--status-fd', '3']
-        return out + list(self.extra_args)
+            ('--status-fd', '3' if handing_over_status else None)) + list(self.extra_args)
 
 
 @dataclass
-class RestoreOptions:
+class RestoreOptions(_CriuOptions):
     """Options of ``runc restore`` (go-runc RestoreOpts).
 
     Only the CRIU options that restore accepts are here: a pre-dump parent,
     a page server and leave-running are checkpoint-only.
     """
 
-    image_path: Optional[str] = None
-    work_path: Optional[str] = None
-    tcp_established: bool = False
-    ext_unix_sk: bool = False
-    shell_job: bool = False
-    file_locks: bool = False
-    manage_cgroups_mode: Optional[str] = None
-    empty_ns: List[str] = field(default_factory=list)
-    lazy_pages: bool = False
-    auto_dedup: bool = False
     detach: bool = False
     pid_file: Optional[str] = None
     no_subreaper: bool = False
@@ -360,44 +344,13 @@ class RestoreOptions:
     extra_args: List[str] = field(default_factory=list)
     io: ProcessIO = field(default_factory=ProcessIO)
 
-    def validate(self):
-        if self.manage_cgroups_mode and self.manage_cgroups_mode not in CGROUP_MANAGE_MODES:
-            raise RuncError('invalid manage_cgroups_mode %r: expected one of %s'
-                            % (self.manage_cgroups_mode, ', '.join(CGROUP_MANAGE_MODES)))
-
     def args(self):
-        out = []
-        if self.image_path:
-            out += ['--image-path', self.image_path]
-        if self.work_path:
-            out += ['--work-path', self.work_path]
-        if self.tcp_established:
-            out.append('--tcp-established')
-        if self.ext_unix_sk:
-            out.append('--ext-unix-sk')
-        if self.shell_job:
-            out.append('--shell-job')
-        if self.file_locks:
-            out.append('--file-locks')
-        if self.manage_cgroups_mode:
-            out += ['--manage-cgroups-mode', self.manage_cgroups_mode]
-        for namespace in self.empty_ns:
-            out += ['--empty-ns', namespace]
-        if self.lazy_pages:
-            out.append('--lazy-pages')
-        if self.auto_dedup:
-            out.append('--auto-dedup')
-        if self.detach:
-            out.append('--detach')
-        if self.pid_file:
-            out += ['--pid-file', _absolute(self.pid_file)]
-        if self.console_socket:
-            out += ['--console-socket', _console_socket_path(self.console_socket)]
-        if self.no_pivot:
-            out.append('--no-pivot')
-        if self.no_subreaper:
-            out.append('--no-subreaper')
-        return out + list(self.extra_args)
+        return self.criu_args() + _flags(
+            ('--detach', self.detach),
+            ('--pid-file', _absolute(self.pid_file)),
+            ('--console-socket', _console_socket_path(self.console_socket)),
+            ('--no-pivot', self.no_pivot),
+            ('--no-subreaper', self.no_subreaper)) + list(self.extra_args)
 
 
 @dataclass

@@ -108,10 +108,10 @@ def test_checkpoint_options_cover_every_criu_flag():
         file_locks=True, manage_cgroups_mode='full', empty_ns=['network', 'ipc'], lazy_pages=True,
         auto_dedup=True, status_fd=9, extra_args=['--x'])
     assert options.args() == [
-        '--image-path', '/img', '--work-path', '/work', '--parent-path', '../pre', '--leave-running',
-        '--pre-dump', '--tcp-established', '--ext-unix-sk', '--shell-job', '--page-server',
-        '127.0.0.1:9000', '--file-locks', '--manage-cgroups-mode', 'full', '--empty-ns', 'network',
-        '--empty-ns', 'ipc', '--lazy-pages', '--auto-dedup', '--status-fd', '3', '--x']
+        '--image-path', '/img', '--work-path', '/work', '--tcp-established', '--ext-unix-sk',
+        '--shell-job', '--file-locks', '--manage-cgroups-mode', 'full', '--empty-ns', 'network',
+        '--empty-ns', 'ipc', '--lazy-pages', '--auto-dedup', '--parent-path', '../pre',
+        '--leave-running', '--pre-dump', '--page-server', '127.0.0.1:9000', '--status-fd', '3', '--x']
     assert CheckpointOptions().args() == []
 
 
