@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""runc_info's logic: one ``runc list``, then the asked-for parts, concurrently."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
+    error_result,
+    runc_from_params,
+    runtime_argument_spec,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
+
+GATHER = ('state', 'processes', 'stats', 'version', 'features', 'config')
+STATUSES = ('created', 'running', 'pausing', 'paused', 'stopped')
+STATE_KEYS = ('id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations')
+# A container whose cgroup still exists can be asked for processes and stats.
+LIVE = ('created', 'running', 'pausing', 'paused')
+
+
+def argument_spec():
+    return runtime_argument_spec(
+        name=dict(type='list', elements='str', aliases=['id']),
+        status=dict(type='list', elements='str', choices=list(STATUSES)),
+        annotations=dict(type='dict'),
+        gather=dict(type='list', elements='str', choices=list(GATHER), default=['state']),
+        ps_args=dict(type='list', elements='str'),
+        max_workers=dict(type='int', default=8),
+    )
+
+
+def container_entry(state):
+    entry = {key: state.get(key) for key in STATE_KEYS}
+    entry['annotations'] = entry['annotations'] or {}
+    entry['exists'] = True
+    return entry
+
+
+def matches(state, statuses, annotations):
+    if statuses and state.get('status') not in statuses:
+        return False
+    present = state.get('annotations') or {}
+    return all(present.get(key) == str(value) for key, value in (annotations or {}).items())
+
+
+class InfoGatherer:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.gather = set(self.params['gather'])
+        self.runc = runc_from_params(self.params)
+
+    def validate(self):
+        for name in self.params['name'] or []:
+            try:
+                validate_container_id(name)
+            except RuncError as error:
+                self.module.fail_json(msg='name: %s' % error)
+        if self.params['max_workers'] < 1:
+            self.module.fail_json(msg='max_workers: must be at least 1')
+
+    def selected(self, listed):
+        """The containers the task asks about, in a stable order."""
+        by_id = {state['id']: state for state in listed}
+        statuses, annotations = self.params['status'], self.params['annotations']
+        if self.params['name'] is None:
+            return [container_entry(by_id[cid]) for cid in sorted(by_id)
+                    if matches(by_id[cid], statuses, annotations)]
+        entries = []
+        for name in self.params['name']:
+            if name not in by_id:
+                entries.append({'id': name, 'exists': False})
+            elif matches(by_id[name], statuses, annotations):
+                entries.append(container_entry(by_id[name]))
+        return entries
+
+    def details(self, entry):
+        """The gathered parts of one container; runs in a worker thread."""
+        container_id = entry['id']
+        parts = {}
+        if 'config' in self.gather:
+            parts['config'] = self.read_config(entry)
+        live = entry['status'] in LIVE
+        try:
+            if 'processes' in self.gather:
+                parts['processes'] = {'pids': self.runc.ps(container_id) if live else [],
+                                      'top': self.runc.top(container_id, self.params['ps_args']) if live else None}
+            if 'stats' in self.gather:
+                parts['stats'] = self.runc.stats(container_id) if live else None
+        except RuncError as error:
+            if error.container_missing:
+                # Deleted between `runc list` and this query.
+                return {'exists': False}
+            if 'not running' not in (error.runc_message or ''):
+                return dict(parts, errors=[str(error)])
+            # Stopped between `runc list` and this query.
+            parts['status'] = 'stopped'
+            if 'processes' in self.gather:
+                parts['processes'] = {'pids': [], 'top': None}
+            if 'stats' in self.gather:
+                parts['stats'] = None
+        return parts
+
+    @staticmethod
+    def read_config(entry):
+        path = os.path.join(entry.get('bundle') or '', 'config.json')
+        try:
+            with open(path) as stream:
+                return json.load(stream)
+        except (OSError, ValueError):
+            return None
+
+    def runtime(self):
+        runtime = {}
+        if 'version' in self.gather:
+            runtime['version'] = self.runc.version()
+        if 'features' in self.gather:
+            runtime['features'] = self.runc.features()
+        return runtime
+
+    def run(self):
+        self.validate()
+        try:
+            containers = self.selected(self.runc.list())
+            existing = [entry for entry in containers if entry['exists']]
+            if existing and self.gather & {'processes', 'stats', 'config'}:
+                workers = min(self.params['max_workers'], len(existing))
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for entry, parts in zip(existing, pool.map(self.details, existing)):
+                        if parts.get('exists') is False:
+                            # Gone since `runc list`: reported like a missing name.
+                            container_id = entry['id']
+                            entry.clear()
+                            entry['id'] = container_id
+                        entry.update(parts)
+            runtime = self.runtime()
+        except RuncError as error:
+            self.module.fail_json(msg=str(error), **error_result(error))
+        self.module.exit_json(changed=False, containers=containers, runtime=runtime)
