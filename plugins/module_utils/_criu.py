@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What runc's checkpoint and restore need from the host, checked before anything is done.
+
+runc runs the ``criu`` it finds on PATH. These checks look at the same one,
+so that a missing, old or broken CRIU, or a kernel without what an option
+needs, is reported before a container is touched.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+
+# runc 1.1 refuses CRIU older than 3.0 for checkpoint and restore.
+MINIMUM_VERSION = (3, 0)
+# CRIU's lazy-pages restore moves pages through pipes of this size; with a
+# smaller fs.pipe-max-size the restore hangs.
+LAZY_PAGES_PIPE_SIZE = 4194304
+REMEDY = ('install a working CRIU, for example with the oci_runtime.runc.runtime role, which builds '
+          'CRIU from source where the distribution\'s fails on this kernel')
+_VERSION = re.compile(r'Version:\s*(\d+)\.(\d+)(?:\.(\d+))?')
+_MNT_DETACH = 2
+
+
+class CriuProblem(Exception):
+    """CRIU cannot do what the task asks; the message says why and what helps."""
+
+
+def _run(argv):
+    try:
+        completed = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return 1, '', str(error)
+    return (completed.returncode, completed.stdout.decode('utf-8', 'replace'),
+            completed.stderr.decode('utf-8', 'replace'))
+
+
+def check_criu(memory_tracking=False, lazy_pages=False):
+    """Return {'path', 'version'} of a CRIU that works here, or raise CriuProblem."""
+    path = shutil.which('criu')
+    if not path:
+        raise CriuProblem('criu is not on PATH (%s); %s' % (os.environ.get('PATH', ''), REMEDY))
+    dummy_rc, out, err = _run([path, '--version'])
+    found = _VERSION.search(out + err)
+    if not found:
+        raise CriuProblem('cannot tell the version of %s (it printed %r); %s' % (path, (out + err)[:200], REMEDY))
+    version = tuple(int(part or 0) for part in found.groups())
+    text = '.'.join(str(part) for part in version)
+    if version[:2] < MINIMUM_VERSION:
+        raise CriuProblem('CRIU %s at %s is too old: runc needs %d.%d or later; %s'
+                          % (text, path, MINIMUM_VERSION[0], MINIMUM_VERSION[1], REMEDY))
+    rc, out, err = _run([path, 'check'])
+    if rc != 0:
+        complaint = [line for line in (err + out).splitlines() if line.strip()]
+        raise CriuProblem('CRIU %s at %s fails `criu check` on this kernel (%s); %s'
+                          % (text, path, complaint[-1] if complaint else 'exit status %d' % rc, REMEDY))
+    if memory_tracking:
+        rc, out, err = _run([path, 'check', '--feature', 'mem_dirty_track'])
+        if rc != 0:
+            raise CriuProblem('pre_dump and parent_path need memory change tracking, which this kernel '
+                              'lacks (it is built without CONFIG_MEM_SOFT_DIRTY; CRIU %s says: %s)'
+                              % (text, (err + out).strip().splitlines()[-1] if (err + out).strip() else rc))
+    if lazy_pages:
+        size = pipe_max_size()
+        if size is not None and size < LAZY_PAGES_PIPE_SIZE:
+            raise CriuProblem('lazy_pages: fs.pipe-max-size is %d here and CRIU needs %d, or the restore '
+                              'hangs; run sysctl -w fs.pipe-max-size=%d on both hosts'
+                              % (size, LAZY_PAGES_PIPE_SIZE, LAZY_PAGES_PIPE_SIZE))
+    return {'path': path, 'version': text}
+
+
+def pipe_max_size():
+    try:
+        with open('/proc/sys/fs/pipe-max-size') as stream:
+            return int(stream.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_tree(path):
+    """Remove a folder CRIU worked in, detaching mounts CRIU left in it first.
+
+    A CRIU killed halfway leaves its cgroup yard (``.criu.cgyard.*``)
+    mounted in the work folder; removing through those mounts would reach
+    into the host's cgroups.
+    """
+    if not os.path.lexists(path):
+        return
+    prefix = os.path.realpath(path).rstrip('/') + '/'
+    mounts = []
+    try:
+        with open('/proc/self/mountinfo') as mountinfo:
+            for line in mountinfo:
+                point = line.split()[4].replace('\\040', ' ')
+                if point.startswith(prefix) or point == prefix.rstrip('/'):
+                    mounts.append(point)
+    except OSError:
+        pass
+    if mounts:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for point in sorted(mounts, key=len, reverse=True):
+            libc.umount2(point.encode(), _MNT_DETACH)
+    shutil.rmtree(path)
+
+
+def log_tail(folder, name, lines=5):
+    """The last error lines of a CRIU log, for error messages."""
+    try:
+        with open(os.path.join(folder, name), errors='replace') as log:
+            content = log.read().splitlines()
+    except OSError:
+        return ''
+    errors = [line.strip() for line in content if 'Error' in line]
+    return ' | '.join((errors or content)[-lines:])
