@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test sanity units integration lint build docs clean
+.PHONY: help setup demo test sanity units integration molecule lint build docs clean
 help:
 	@sed -n 's/^#   //p' Makefile
 
@@ -19,7 +19,7 @@ test:
 	scripts/setup.sh --tests
 	scripts/test.sh
 
-sanity units integration lint build docs:
+sanity units integration molecule lint build docs:
 	scripts/test.sh $@
 
 clean:

@@ -5,11 +5,11 @@
 #   scripts/test.sh            every gate
 #   scripts/test.sh units ...  the named gates only
 #
-# Gates: sanity units integration lint build docs molecule. Every gate runs
+# Gates: sanity units integration molecule lint build docs. Every gate runs
 # even after another failed; the exit status is non-zero if any failed.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-all_gates=(sanity units integration lint build docs)
+all_gates=(sanity units integration molecule lint build docs)
 gates=("$@")
 ((${#gates[@]})) || gates=("${all_gates[@]}")
 
@@ -46,6 +46,24 @@ count_integration() {
            END {printf "%d pytest passed, %d failed", n["passed"] + n["passed,"], n["failed"] + n["failed,"]}')
   tasks=$(awk '/^testhost +: ok=/ {split($3, kv, "="); n += kv[2]} END {print n + 0}' "$1")
   echo "$targets targets; $pytest_summary; $tasks playbook tasks ok"
+}
+
+# Each scenario with an ephemeral folder of its own; molecule destroys what
+# it created after a failure too.
+MOLECULE_SCENARIOS=(default fleet migrate)
+gate_molecule() {
+  local scenario failed=0
+  for scenario in "${MOLECULE_SCENARIOS[@]}"; do
+    MOLECULE_EPHEMERAL_DIRECTORY="$BUILD/molecule/$scenario" molecule test --scenario-name "$scenario" \
+      || failed=1
+  done
+  return $failed
+}
+count_molecule() {
+  local passed
+  passed=$(grep -cE '^[a-z]+ +: actions=[0-9]+ +successful=[0-9]+ .* failed=0$' "$1")
+  echo "$passed of ${#MOLECULE_SCENARIOS[@]} scenarios passed ($(grep -E '^[a-z]+ +: actions=' "$1" \
+    | awk '{print $1}' | paste -sd ' ' -))"
 }
 
 gate_lint() {
@@ -92,6 +110,7 @@ run_gate() {
     sanity) gate_sanity ;;
     units) gate_units ;;
     integration) gate_integration ;;
+    molecule) gate_molecule ;;
     lint) gate_lint ;;
     build) gate_build ;;
     docs) gate_docs ;;
@@ -103,6 +122,7 @@ count_gate() {
     sanity) count_sanity "$2" ;;
     units) count_units "$2" ;;
     integration) count_integration "$2" ;;
+    molecule) count_molecule "$2" ;;
     lint) count_lint "$2" ;;
     build) count_build "$2" ;;
     docs) count_docs "$2" ;;

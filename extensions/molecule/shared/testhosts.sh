@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Test hosts for the Molecule scenarios: Linux network namespaces on this
+# machine, each reached over SSH at an address of its own, each with its own
+# mount and UTS namespace and its own runc state folder over /run/runc.
+#
+#   testhosts.sh up PUBKEY NAME:N [NAME:N ...]   start hosts (idempotent)
+#   testhosts.sh down NAME [NAME ...]            stop them and remove everything
+#   testhosts.sh check NAME [NAME ...]           list what is left; exit 1 if anything
+#
+# Host NAME:N gets the address 10.213.0.N on the bridge ocirunc-br0
+# (10.213.0.1), which only this machine can reach. Its files live in
+# /var/lib/oci-runtime-runc-testhosts/NAME; run-runc/ there is what the
+# host sees as /run/runc.
+set -euo pipefail
+
+BASE=/var/lib/oci-runtime-runc-testhosts
+BRIDGE=ocirunc-br0
+NET=10.213.0
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+netns() { echo "ocirunc-$1"; }
+veth() { echo "orv-$1" | cut -c1-15; }
+
+sshd_pid() {
+  local pidfile="$BASE/$1/sshd.pid" pid
+  [[ -f $pidfile ]] || return 1
+  pid=$(cat "$pidfile")
+  [[ -d /proc/$pid ]] && grep -q "$BASE/$1/sshd_config" "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+up() {
+  local pubkey=$1 spec name index dir ns
+  shift
+  mkdir -p /run/sshd /run/runc
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$NET.1/24" dev "$BRIDGE"
+  fi
+  ip link set "$BRIDGE" up
+  for spec in "$@"; do
+    name=${spec%%:*}
+    index=${spec##*:}
+    dir="$BASE/$name"
+    ns=$(netns "$name")
+    if sshd_pid "$name" >/dev/null; then
+      continue
+    fi
+    mkdir -p "$dir/run-runc"
+    chmod 0700 "$dir"
+    [[ -f $dir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
+    install -m 0600 "$pubkey" "$dir/authorized_keys"
+    cat > "$dir/sshd_config" <<EOF
+ListenAddress $NET.$index
+Port 22
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxSessions 50
+MaxStartups 50
+Subsystem sftp internal-sftp
+EOF
+    if [[ ! -e /run/netns/$ns ]]; then
+      ip netns add "$ns"
+    fi
+    if ! ip link show "$(veth "$name")" >/dev/null 2>&1; then
+      ip link add "$(veth "$name")" type veth peer name eth0 netns "$ns"
+      ip link set "$(veth "$name")" master "$BRIDGE" up
+      nsenter --net="/run/netns/$ns" ip addr add "$NET.$index/24" dev eth0
+      nsenter --net="/run/netns/$ns" ip link set eth0 up
+      nsenter --net="/run/netns/$ns" ip link set lo up
+    fi
+    # Not `ip netns exec`: it remounts /sys and would hide the cgroups.
+    nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private "$0" start-sshd "$dir" "$name"
+    for _ in $(seq 100); do
+      sshd_pid "$name" >/dev/null && break
+      sleep 0.05
+    done
+    sshd_pid "$name" >/dev/null || { echo "testhosts: sshd of $name did not start" >&2; exit 1; }
+  done
+}
+
+down() {
+  local name dir ns pid container
+  for name in "$@"; do
+    dir="$BASE/$name"
+    ns=$(netns "$name")
+    if [[ -d $dir/run-runc ]]; then
+      for container in $(runc --root "$dir/run-runc" list --quiet 2>/dev/null); do
+        runc --root "$dir/run-runc" delete --force "$container" || true
+      done
+    fi
+    if pid=$(sshd_pid "$name"); then
+      # The daemon and every session it forked.
+      pkill -KILL -f "sshd: .*" --ns "$pid" --nslist net 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    if ip link show "$(veth "$name")" >/dev/null 2>&1; then
+      ip link del "$(veth "$name")"
+    fi
+    if [[ -e /run/netns/$ns ]]; then
+      ip netns del "$ns"
+    fi
+    rm -rf --one-file-system "$dir"
+  done
+  rmdir "$BASE" 2>/dev/null || true
+  if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link del "$BRIDGE"
+  fi
+}
+
+check() {
+  local name left=()
+  for name in "$@"; do
+    [[ -e /run/netns/$(netns "$name") ]] && left+=("netns $(netns "$name")")
+    ip link show "$(veth "$name")" >/dev/null 2>&1 && left+=("link $(veth "$name")")
+    pgrep -f "$BASE/$name/sshd_config" >/dev/null && left+=("sshd of $name")
+    [[ -e $BASE/$name ]] && left+=("folder $BASE/$name")
+  done
+  if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
+    left+=("bridge $BRIDGE")
+  fi
+  if ((${#left[@]})); then
+    printf 'left: %s\n' "${left[@]}"
+    return 1
+  fi
+  echo "nothing left"
+}
+
+# Runs inside the host's new mount and UTS namespaces (see up).
+start_sshd() {
+  mount --bind "$1/run-runc" /run/runc
+  hostname "$2"
+  exec /usr/sbin/sshd -f "$1/sshd_config"
+}
+
+command=${1:-}
+shift || true
+case $command in
+  up) up "$@" ;;
+  down) down "$@" ;;
+  check) check "$@" ;;
+  start-sshd) start_sshd "$@" ;;
+  *) echo "usage: $0 up PUBKEY NAME:N... | down NAME... | check NAME..." >&2; exit 2 ;;
+esac
