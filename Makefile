@@ -1,11 +1,12 @@
 # The two commands a new user needs, as root on Debian/Ubuntu:
 #   make demo   install everything, run playbooks/demo.yml on localhost
 #   make test   install everything, run every test and quality gate
+#   make bench  the benchmark (make bench-quick: a few minutes), not part of make test
 # Each gate also runs alone (make sanity, make units, ...) after make setup.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test sanity units integration molecule lint build docs clean
+.PHONY: help setup demo test bench bench-quick sanity units integration molecule lint build docs clean
 help:
 	@sed -n 's/^#   //p' Makefile
 
@@ -18,6 +19,12 @@ demo: setup
 test:
 	scripts/setup.sh --tests
 	scripts/test.sh
+
+bench:
+	scripts/bench.sh
+
+bench-quick:
+	scripts/bench.sh --quick
 
 sanity units integration molecule lint build docs:
 	scripts/test.sh $@

@@ -23,12 +23,12 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     remove_tree,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import ContainerLock, LockTimeout
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
-    effective_root,
-    error_result,
-    runc_from_params,
-    runtime_argument_spec,
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
+    ContainerTask,
+    TaskError,
+    checked_id,
+    require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     CGROUP_MANAGE_MODES,
@@ -37,7 +37,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     ProcessIO,
     RestoreOptions,
     RuncError,
-    validate_container_id,
 )
 
 ALIVE = ('running', 'paused')
@@ -81,36 +80,20 @@ def image_is_complete(path):
     return os.path.isfile(os.path.join(path, 'inventory.img'))
 
 
-class TaskError(Exception):
-    """The task cannot be done as asked; the message names the option."""
-
-
-class CheckpointManager:
+class CheckpointManager(ContainerTask):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.container_id = self.params['name']
+        super().__init__(module)
         self.image_path = self.params['image_path']
-        self.runc = runc_from_params(self.params)
         # On a timeout, the runtime's CRIU must die with it, not linger holding mounts.
         self.runc.setpgid = True
-        self.root = effective_root(self.params)
-        self.planned = []
-        self.changed = False
         self.criu = None
 
     # -- input ----------------------------------------------------------------------------------
 
     def validate(self):
         params = self.params
-        try:
-            validate_container_id(self.container_id)
-        except RuncError as error:
-            raise TaskError('name: %s' % error)
-        for option in ('image_path', 'work_path', 'parent_path', 'bundle'):
-            if params[option] and not os.path.isabs(params[option]):
-                raise TaskError('%s: %r is relative; give an absolute path' % (option, params[option]))
+        checked_id(self.container_id)
+        require_absolute(params, 'image_path', 'work_path', 'parent_path', 'bundle')
         if params['page_server'] and not _PAGE_SERVER.match(params['page_server']):
             raise TaskError('page_server: %r is not ADDRESS:PORT' % params['page_server'])
         for namespace in params['empty_ns'] or []:
@@ -220,12 +203,6 @@ class CheckpointManager:
 
     # -- restore -------------------------------------------------------------------------------------
 
-    def stdio_path(self, name):
-        path = self.params[name]
-        if not path:
-            return None
-        return path if os.path.isabs(path) else os.path.join(self.params['bundle'], path)
-
     def restore_options(self, work_path):
         params = self.params
         return RestoreOptions(
@@ -235,7 +212,8 @@ class CheckpointManager:
             lazy_pages=params['lazy_pages'], auto_dedup=params['auto_dedup'], detach=True,
             pid_file=params['pid_file'], no_subreaper=params['no_subreaper'], no_pivot=params['no_pivot'],
             console_socket=params['console_socket'], extra_args=list(params['extra_args'] or []),
-            io=ProcessIO(stdout_path=self.stdio_path('stdout_path'), stderr_path=self.stdio_path('stderr_path')))
+            io=ProcessIO(stdout_path=self.stdio_path('stdout_path', params['bundle']),
+                         stderr_path=self.stdio_path('stderr_path', params['bundle'])))
 
     def restore(self, state):
         params = self.params
@@ -276,25 +254,14 @@ class CheckpointManager:
 
     # -- the task --------------------------------------------------------------------------------------
 
-    def run(self):
-        try:
-            self.validate()
-            with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
-                               create=not self.check_mode):
-                before = current_state(self.runc, self.container_id)
-                image_before = image_is_complete(self.image_path)
-                if self.params['state'] == 'checkpointed':
-                    self.checkpoint(before)
-                else:
-                    self.restore(before)
-                after = current_state(self.runc, self.container_id) if self.changed and not self.check_mode \
-                    else before
-        except TaskError as error:
-            self.module.fail_json(msg=str(error), actions=self.actions())
-        except LockTimeout as error:
-            self.module.fail_json(msg='lock_timeout: %s' % error)
-        except RuncError as error:
-            self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
+    def manage(self):
+        before = current_state(self.runc, self.container_id)
+        image_before = image_is_complete(self.image_path)
+        if self.params['state'] == 'checkpointed':
+            self.checkpoint(before)
+        else:
+            self.restore(before)
+        after = current_state(self.runc, self.container_id) if self.changed and not self.check_mode else before
         result = dict(changed=self.changed, actions=self.actions(), image_path=self.image_path,
                       image_complete=image_is_complete(self.image_path), criu=self.criu,
                       container=None if after is None else {key: after.get(key) for key in
@@ -305,7 +272,7 @@ class CheckpointManager:
                 before=dict(container=before['status'] if before else 'absent', image_complete=image_before),
                 after=dict(container=self.expected_status(before, after),
                            image_complete=result['image_complete'] or checkpointing))
-        self.module.exit_json(**result)
+        return result
 
     def expected_status(self, before, after):
         if not self.check_mode or not self.changed:
@@ -314,6 +281,3 @@ class CheckpointManager:
             return 'running'
         keeps_running = self.params['leave_running'] or self.params['pre_dump']
         return before['status'] if keeps_running else 'absent'
-
-    def actions(self):
-        return self.planned if self.check_mode else self.runc.mutations_run

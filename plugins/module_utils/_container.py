@@ -13,17 +13,13 @@ import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, stop
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import (
-    ContainerLock,
-    LockTimeout,
-    DefaultSpec,
-    Record,
-)
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
-    effective_root,
-    error_result,
-    runc_from_params,
-    runtime_argument_spec,
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
+    ContainerTask,
+    TaskError,
+    checked_id,
+    require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     CreateOptions,
@@ -31,7 +27,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     ProcessIO,
     RuncError,
     parse_signal,
-    validate_container_id,
 )
 
 STATES = ('present', 'running', 'paused', 'stopped', 'absent')
@@ -69,10 +64,6 @@ def writes_config(params):
         params.get(option.name) is not None for option in cfg.CONFIG_OPTIONS)
 
 
-class TaskError(Exception):
-    """The task cannot be done as asked; the message names the option."""
-
-
 def config_differences(before, after, path=()):
     """Every path where two configs differ, as readable strings (all of them, not the first)."""
     if isinstance(before, dict) and isinstance(after, dict):
@@ -85,39 +76,28 @@ def config_differences(before, after, path=()):
     return []
 
 
-class ContainerManager:
+class ContainerManager(ContainerTask):
     """Brings one container to the state the task describes."""
 
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.container_id = self.params['name']
-        self.runc = runc_from_params(self.params)
-        self.root = effective_root(self.params)
+        super().__init__(module)
         self.record = Record(self.root, self.container_id)
         self.default_spec = DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
-        self.planned = []      # argv of every mutating runtime call, in check mode
-        self.changed = False
-        self.differences = []
         self.recreate_reasons = []
         self.previous_config_text = None
+        self.desired = None
 
     # -- input ---------------------------------------------------------------------------------
 
     def validate(self):
         """Refuse bad input before anything on the host is read or changed."""
         params = self.params
-        try:
-            validate_container_id(self.container_id)
-        except RuncError as error:
-            raise TaskError('name: %s' % error)
+        checked_id(self.container_id)
         try:
             self.kill_signal = parse_signal(params['kill_signal'])
         except RuncError as error:
             raise TaskError('kill_signal: %s' % error)
-        if params['bundle'] and not os.path.isabs(params['bundle']):
-            raise TaskError('bundle: %r is relative; give an absolute path' % params['bundle'])
+        require_absolute(params, 'bundle')
         if params['stop_timeout'] < 0:
             raise TaskError('stop_timeout: must not be negative')
         if writes_config(params) and not params['bundle']:
@@ -125,6 +105,11 @@ class ContainerManager:
                             'to know where config.json goes')
         self.bundle = os.path.realpath(params['bundle']) if params['bundle'] else None
         self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
+        # Bad config is refused here, before the lock or anything else touches the host.
+        if params['state'] != 'absent':
+            self.desired = self.desired_config()
+            if not self.bundle and current_state(self.runc, self.container_id) is None:
+                raise TaskError('bundle: required to create container %s' % self.container_id)
 
     def desired_config(self):
         """The config the task asks for, or None when the task names no bundle."""
@@ -285,20 +270,14 @@ class ContainerManager:
                          exit_status=getattr(error, 'exit_status', None),
                          runc_message=getattr(error, 'runc_message', None))
 
-    def stdio_path(self, name):
-        path = self.params[name]
-        if not path:
-            return None
-        return path if os.path.isabs(path) else os.path.join(self.bundle, path)
-
     def create(self, desired):
         if self.bundle is None:
             raise TaskError('bundle: required to create container %s' % self.container_id)
         options = CreateOptions(
             pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
             no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring'],
-            io=ProcessIO(stdout_path=self.stdio_path('stdout_path'),
-                         stderr_path=self.stdio_path('stderr_path')))
+            io=ProcessIO(stdout_path=self.stdio_path('stdout_path', self.bundle),
+                         stderr_path=self.stdio_path('stderr_path', self.bundle)))
         self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
                       *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
         if self.check_mode:
@@ -388,31 +367,15 @@ class ContainerManager:
 
     # -- the task ------------------------------------------------------------------------------
 
-    def run(self):
-        try:
-            self.validate()
-            # Bad config is refused here, before the lock or anything else
-            # touches the host.
-            desired = self.desired_config() if self.params['state'] != 'absent' else None
-            if self.params['state'] != 'absent' and not self.bundle \
-                    and current_state(self.runc, self.container_id) is None:
-                raise TaskError('bundle: required to create container %s' % self.container_id)
-            with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
-                               create=not self.check_mode) as lock:
-                result = self.manage(desired)
-                if not self.check_mode:
-                    self.default_spec.store()
-                if self.params['state'] == 'absent' and self.changed and not self.check_mode:
-                    lock.release(remove=True)
-        except TaskError as error:
-            self.module.fail_json(msg=str(error))
-        except LockTimeout as error:
-            self.module.fail_json(msg='lock_timeout: %s' % error)
-        except RuncError as error:
-            self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
-        self.module.exit_json(**result)
+    def finish(self, lock):
+        if self.check_mode:
+            return
+        self.default_spec.store()
+        if self.params['state'] == 'absent' and self.changed:
+            lock.release(remove=True)
 
-    def manage(self, desired):
+    def manage(self):
+        desired = self.desired
         state = current_state(self.runc, self.container_id)
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
         known = self.known_config(state, disk_config) if state else None
@@ -435,10 +398,6 @@ class ContainerManager:
                            config=(cfg.without_own_annotations(after_config)
                                    if after_config and final_status != 'absent' else None)))
         return result
-
-    def actions(self):
-        """argv of every mutating runtime call: run, or planned in check mode."""
-        return self.planned if self.check_mode else self.runc.mutations_run
 
 
 def container_facts(state):

@@ -1,0 +1,356 @@
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the collection's idempotency and safety cost, against the floor and the peer.
+
+Run by `make bench` (full) or `make bench-quick`, after `make test`'s set-up,
+as root. Everything happens in private runc roots and private podman storage
+under BENCH_DIR; the default /run/runc is never used. Prints a table and
+writes bench/results/latest.json.
+
+Times are wall-clock medians of repeated runs; the goals are ratios, which
+hold across machines better than seconds do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLAYBOOKS = os.path.join(HERE, 'playbooks')
+BENCH_DIR = os.environ.get('BENCH_DIR', '/var/tmp/oci-runtime-runc-bench')
+ROOT = os.path.join(BENCH_DIR, 'runc-root')
+PODMAN_DIR = os.path.join(BENCH_DIR, 'podman')
+IMAGE = 'localhost/oci-runtime-runc-bench:latest'
+
+GOALS = {
+    'noop_ratio_vs_command': ('<=', 1.1),
+    'runc_calls_per_noop': ('==', 1.0),
+    'info_stats_ratio_vs_parallel_floor': ('<=', 1.5),
+    'info_stats_ratio_vs_shell_loop': ('<', 1.0),
+}
+
+
+def log(message):
+    print('bench: %s' % message, file=sys.stderr, flush=True)
+
+
+def run(argv, env=None, check=True, capture=True):
+    completed = subprocess.run(argv, env=env, check=False, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                               stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
+    if check and completed.returncode != 0:
+        raise SystemExit('bench: %s failed (%d):\n%s\n%s' % (
+            ' '.join(argv), completed.returncode, (completed.stdout or b'').decode()[-3000:],
+            (completed.stderr or b'').decode()[-3000:]))
+    return completed
+
+
+def timed(argv, env=None):
+    started = time.monotonic()
+    run(argv, env=env)
+    return time.monotonic() - started
+
+
+def median_time(argv, repeats, env=None):
+    return statistics.median(timed(argv, env) for dummy in range(repeats))
+
+
+def podman_env():
+    env = dict(os.environ)
+    env['CONTAINERS_CONF'] = os.path.join(PODMAN_DIR, 'containers.conf')
+    env['CONTAINERS_STORAGE_CONF'] = os.path.join(PODMAN_DIR, 'storage.conf')
+    return env
+
+
+def playbook(name, count, env=None, **extra_vars):
+    variables = dict(bench_root=ROOT, bench_dir=BENCH_DIR, bench_count=count, **extra_vars)
+    return (['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(PLAYBOOKS, name),
+             '-e', json.dumps(variables)], env)
+
+
+# -- set-up and clean-up ------------------------------------------------------------------------
+
+def prepare():
+    """A busybox rootfs and bundle template, podman configured onto a private runc root."""
+    os.makedirs(BENCH_DIR, exist_ok=True)
+    rootfs = os.path.join(BENCH_DIR, 'rootfs')
+    if not os.path.exists(os.path.join(rootfs, 'bin', 'sh')):
+        os.makedirs(os.path.join(rootfs, 'bin'), exist_ok=True)
+        for folder in ('proc', 'dev', 'sys', 'tmp', 'etc'):
+            os.makedirs(os.path.join(rootfs, folder), exist_ok=True)
+        shutil.copy2('/bin/busybox', os.path.join(rootfs, 'bin', 'busybox'))
+        run(['chroot', rootfs, '/bin/busybox', '--install', '-s', '/bin'])
+    os.makedirs(PODMAN_DIR, exist_ok=True)
+    wrapper = os.path.join(PODMAN_DIR, 'runc')
+    with open(wrapper, 'w') as stream:
+        # podman calls runc without --root, which means /run/runc: keep it private.
+        stream.write('#!/bin/sh\nexec runc --root %s "$@"\n' % os.path.join(PODMAN_DIR, 'runc-root'))
+    os.chmod(wrapper, 0o755)
+    with open(os.path.join(PODMAN_DIR, 'containers.conf'), 'w') as stream:
+        stream.write('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
+                     'netns = "none"\n[engine]\nruntime = "benchrunc"\n'
+                     '[engine.runtimes]\nbenchrunc = ["%s"]\n' % wrapper)
+    with open(os.path.join(PODMAN_DIR, 'storage.conf'), 'w') as stream:
+        stream.write('[storage]\ndriver = "vfs"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n'
+                     % (PODMAN_DIR, PODMAN_DIR))
+    env = podman_env()
+    if run(['podman', 'image', 'exists', IMAGE], env=env, check=False).returncode != 0:
+        tarball = os.path.join(BENCH_DIR, 'rootfs.tar')
+        run(['tar', '-C', rootfs, '-cf', tarball, '.'])
+        run(['podman', 'import', tarball, IMAGE], env=env)
+
+
+def command_bundles(count):
+    """Bundles for the command-task baseline, copied from one runc_container wrote."""
+    template = os.path.join(BENCH_DIR, 'bundles', 'bench-0', 'config.json')
+    for index in range(count):
+        bundle = os.path.join(BENCH_DIR, 'bundles', 'cmd-%d' % index)
+        os.makedirs(bundle, exist_ok=True)
+        with open(template) as stream:
+            config = json.load(stream)
+        config['linux']['cgroupsPath'] = '/oci-runtime-runc-bench/cmd-%d' % index
+        config['annotations'] = {}
+        with open(os.path.join(bundle, 'config.json'), 'w') as stream:
+            json.dump(config, stream)
+
+
+def remove_runc_containers(prefix=''):
+    if not os.path.isdir(ROOT):
+        return
+    listed = run(['runc', '--root', ROOT, 'list', '--quiet']).stdout.decode().split()
+    for container in listed:
+        if container.startswith(prefix):
+            run(['runc', '--root', ROOT, 'delete', '--force', container], check=False)
+
+
+def remove_podman_containers():
+    env = podman_env()
+    names = run(['podman', 'ps', '-a', '--format', '{{.Names}}'], env=env).stdout.decode().split()
+    if names:
+        run(['podman', 'rm', '--force', '--time', '0'] + names, env=env, check=False)
+
+
+def clean_up():
+    remove_runc_containers()
+    remove_podman_containers()
+    for folder in ('bundles', 'runc-root', 'recordings'):
+        shutil.rmtree(os.path.join(BENCH_DIR, folder), ignore_errors=True)
+
+
+# -- measurements -------------------------------------------------------------------------------
+
+def measure_converge(count, repeats):
+    """Create + start of N containers, then the no-op run, three ways."""
+    results = {}
+    remove_runc_containers()
+    remove_podman_containers()
+    argv, env = playbook('runc_container.yml', count)
+    results['create_runc_container'] = timed(argv, env)
+    results['noop_runc_container'] = median_time(argv, repeats, env)
+
+    command_bundles(count)
+    argv, env = playbook('command.yml', count, bench_mode='create')
+    results['create_command'] = timed(argv, env)
+    remove_runc_containers('cmd-')
+    argv, env = playbook('command.yml', count, bench_mode='noop')
+    results['noop_command'] = median_time(argv, repeats, env)
+
+    argv, env = playbook('podman_container.yml', count, env=podman_env())
+    results['create_podman'] = timed(argv, env)
+    results['noop_podman'] = median_time(argv, repeats, env)
+    remove_podman_containers()
+    return results
+
+
+def measure_runc_calls(count):
+    """How many runtime calls a no-op runc_container task makes, through a recording wrapper."""
+    recordings = os.path.join(BENCH_DIR, 'recordings')
+    os.makedirs(recordings, exist_ok=True)
+    recording = os.path.join(recordings, 'calls.log')
+    wrapper = os.path.join(recordings, 'runc')
+    with open(wrapper, 'w') as stream:
+        stream.write('#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nexec runc "$@"\n' % recording)
+    os.chmod(wrapper, 0o755)
+    argv, env = playbook('runc_container.yml', count, bench_runtime=wrapper)
+    run(argv, env=env)  # warm-up: the wrapper is a new runtime binary, its default spec gets cached
+    if os.path.exists(recording):
+        os.unlink(recording)
+    run(argv, env=env)
+    with open(recording) as stream:
+        calls = [line.split() for line in stream if line.strip()]
+    subcommands = sorted({next((word for word in call if not word.startswith('-') and word != ROOT), '?')
+                          for call in calls})
+    return len(calls) / count, subcommands
+
+
+def measure_info(count, repeats, workers):
+    """runc_info gather=stats over COUNT running containers vs a shell loop and the parallel floor."""
+    remove_runc_containers()
+    argv, env = playbook('runc_container.yml', count)
+    run(argv, env=env)
+    ids = run(['runc', '--root', ROOT, 'list', '--quiet']).stdout.decode().split()
+    module_argv = ['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-m', 'oci_runtime.runc.runc_info',
+                   '-a', 'gather=stats root=%s max_workers=%d' % (ROOT, workers)]
+    empty_argv = ['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-m', 'oci_runtime.runc.runc_info',
+                  '-a', 'root=%s' % os.path.join(BENCH_DIR, 'empty-root')]
+    loop = '; '.join('runc --root %s events --stats %s > /dev/null' % (ROOT, cid) for cid in ids)
+    parallel = ['sh', '-c', 'printf "%%s\\n" %s | xargs -P %d -I{} runc --root %s events --stats {} > /dev/null'
+                % (' '.join(ids), workers, ROOT)]
+    results = {
+        'info_stats_module': median_time(module_argv, repeats),
+        'info_module_overhead': median_time(empty_argv, repeats),
+        'info_stats_shell_loop': median_time(['sh', '-c', loop], repeats),
+        'info_stats_parallel_floor': median_time(parallel, repeats),
+    }
+    remove_runc_containers()
+    return results
+
+
+def measure_startup():
+    """Time and imports of one runc_container run on the managed host, from its AnsiballZ payload."""
+    remote_tmp = os.path.join(BENCH_DIR, 'remote-tmp')
+    shutil.rmtree(remote_tmp, ignore_errors=True)
+    env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote_tmp)
+    argv, dummy_env = playbook('runc_container.yml', 1)
+    run(argv, env=env)
+    report = {}
+    for module in ('runc_container',):
+        payloads = [os.path.join(folder, name) for folder, dummy, names in os.walk(remote_tmp)
+                    for name in names if name == 'AnsiballZ_%s.py' % module]
+        payload = sorted(payloads)[-1]
+        times = []
+        imports = {}
+        for dummy in range(5):
+            started = time.monotonic()
+            completed = subprocess.run([sys.executable, '-X', 'importtime', payload], check=False,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            times.append(time.monotonic() - started)
+            imports = parse_importtime(completed.stderr.decode())
+        report[module] = {'seconds': statistics.median(times), 'imports_ms': imports}
+    shutil.rmtree(remote_tmp, ignore_errors=True)
+    remove_runc_containers()
+    return report
+
+
+def parse_importtime(text):
+    """Cumulative import time (ms) of each top-level package, largest first."""
+    totals = {}
+    for line in text.splitlines():
+        found = re.match(r'import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)', line)
+        if found and len(found.group(2)) <= 1:
+            totals[found.group(3)] = totals.get(found.group(3), 0) + int(found.group(1)) / 1000.0
+    return dict(sorted(totals.items(), key=lambda item: -item[1])[:12])
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def verdict(key, value):
+    operator, goal = GOALS[key]
+    met = {'<=': value <= goal, '==': abs(value - goal) < 1e-9, '<': value < goal}[operator]
+    return 'met' if met else 'MISSED'
+
+
+def versions():
+    def first_line(argv):
+        try:
+            return run(argv, check=False).stdout.decode().splitlines()[0]
+        except (OSError, IndexError):
+            return 'unknown'
+    return {
+        'runc': first_line(['runc', '--version']),
+        'podman': first_line(['podman', '--version']),
+        'ansible-core': first_line(['ansible', '--version']),
+        'python': platform.python_version(),
+        'kernel': platform.release(),
+        'cpus': os.cpu_count(),
+        'machine': platform.machine(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='N=10, 50 containers for runc_info, one repeat')
+    args = parser.parse_args()
+    counts = [10] if args.quick else [10, 50]
+    info_count = 50 if args.quick else 200
+    repeats = 1 if args.quick else 3
+    workers = 8
+
+    prepare()
+    clean_up()
+    results = {'mode': 'quick' if args.quick else 'full', 'versions': versions(), 'converge': {}}
+    try:
+        for count in counts:
+            log('converge with N=%d' % count)
+            results['converge'][str(count)] = measure_converge(count, repeats)
+        log('runc calls per no-op task')
+        calls, subcommands = measure_runc_calls(counts[0])
+        log('runc_info over %d running containers' % info_count)
+        info = measure_info(info_count, repeats, workers)
+        log('module start-up')
+        startup = measure_startup()
+    finally:
+        clean_up()
+
+    largest = results['converge'][str(counts[-1])]
+    results.update({
+        'noop_ratio_vs_command': largest['noop_runc_container'] / largest['noop_command'],
+        'noop_ratio_vs_podman': largest['noop_runc_container'] / largest['noop_podman'],
+        'create_ratio_vs_command': largest['create_runc_container'] / largest['create_command'],
+        'create_ratio_vs_podman': largest['create_runc_container'] / largest['create_podman'],
+        'runc_calls_per_noop': calls,
+        'runc_subcommands_per_noop': subcommands,
+        'info': dict(info, containers=info_count, workers=workers),
+        'info_stats_ratio_vs_parallel_floor': info['info_stats_module'] / info['info_stats_parallel_floor'],
+        'info_stats_ratio_vs_shell_loop': info['info_stats_module'] / info['info_stats_shell_loop'],
+        'info_gather_ratio_vs_parallel_floor':
+            (info['info_stats_module'] - info['info_module_overhead']) / info['info_stats_parallel_floor'],
+        'startup': startup,
+        'goals': {key: {'goal': '%s %s' % GOALS[key], 'verdict': None} for key in GOALS},
+    })
+    for key in GOALS:
+        results['goals'][key]['verdict'] = verdict(key, results[key])
+
+    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
+    with open(os.path.join(HERE, 'results', 'latest.json'), 'w') as stream:
+        json.dump(results, stream, indent=2, sort_keys=True)
+    print_table(results, counts, info_count)
+
+
+def print_table(results, counts, info_count):
+    print('\n%-46s %10s %10s %10s' % ('converge, seconds (median)', 'runc_ctr', 'command', 'podman'))
+    for count in counts:
+        row = results['converge'][str(count)]
+        for phase in ('create', 'noop'):
+            label = '%s, N=%d' % (phase, count)
+            print('%-46s %10.2f %10.2f %10.2f' % (label, row['%s_runc_container' % phase],
+                                                  row['%s_command' % phase], row['%s_podman' % phase]))
+    info = results['info']
+    print('\nrunc_info gather=stats over %d containers: module %.2fs (of which %.2fs Ansible start-up), '
+          'shell loop %.2fs, parallel floor %.2fs'
+          % (info_count, info['info_stats_module'], info['info_module_overhead'],
+             info['info_stats_shell_loop'], info['info_stats_parallel_floor']))
+    startup = results['startup']['runc_container']
+    print('runc_container payload on the host: %.3fs; largest imports (ms): %s'
+          % (startup['seconds'], ', '.join('%s %.0f' % item for item in list(startup['imports_ms'].items())[:6])))
+    print('\n%-40s %10s %12s %8s' % ('goal', 'value', 'target', ''))
+    for key in ('noop_ratio_vs_command', 'noop_ratio_vs_podman', 'runc_calls_per_noop',
+                'info_stats_ratio_vs_parallel_floor', 'info_stats_ratio_vs_shell_loop'):
+        goal = results['goals'].get(key, {})
+        print('%-40s %10.2f %12s %8s' % (key, results[key], goal.get('goal', '(reported)'), goal.get('verdict', '')))
+    print('\nrunc subcommands of a no-op run: %s' % ', '.join(results['runc_subcommands_per_noop']))
+    print('written: bench/results/latest.json')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every module that changes a container does around its own logic.
+
+Refuse bad input first, take the container's lock, let the module do its
+work, and turn every kind of failure into one fail_json that names the
+option at fault or carries the runtime's own message.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import ContainerLock, LockTimeout
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
+    effective_root,
+    error_result,
+    runc_from_params,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
+
+
+class TaskError(Exception):
+    """The task cannot be done as asked; the message starts with the option at fault."""
+
+
+def checked_id(container_id):
+    try:
+        return validate_container_id(container_id)
+    except RuncError as error:
+        raise TaskError('name: %s' % error)
+
+
+def require_absolute(params, *options):
+    for option in options:
+        if params.get(option) and not os.path.isabs(params[option]):
+            raise TaskError('%s: %r is relative; give an absolute path' % (option, params[option]))
+
+
+class ContainerTask:
+    """Base of the modules that change one container, under its lock.
+
+    Subclasses implement validate() (no host changes), manage() (under the
+    lock, returns the result dict) and may override released() to act once
+    the task is done with the lock.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.container_id = self.params['name']
+        self.runc = runc_from_params(self.params)
+        self.root = effective_root(self.params)
+        self.planned = []      # argv of every mutating runtime call, in check mode
+        self.changed = False
+
+    def validate(self):
+        raise NotImplementedError
+
+    def manage(self):
+        raise NotImplementedError
+
+    def finish(self, lock):
+        """Last words under the lock, once manage() succeeded."""
+
+    def actions(self):
+        """argv of every mutating runtime call: run, or planned in check mode."""
+        return self.planned if self.check_mode else self.runc.mutations_run
+
+    def stdio_path(self, name, bundle):
+        """A stdout/stderr path option: relative paths are relative to the bundle."""
+        path = self.params[name]
+        if not path:
+            return None
+        return path if os.path.isabs(path) else os.path.join(bundle, path)
+
+    def run(self):
+        try:
+            self.validate()
+            with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
+                               create=not self.check_mode) as lock:
+                result = self.manage()
+                self.finish(lock)
+        except TaskError as error:
+            self.module.fail_json(msg=str(error), actions=self.actions())
+        except LockTimeout as error:
+            self.module.fail_json(msg='lock_timeout: %s' % error)
+        except RuncError as error:
+            self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
+        self.module.exit_json(**result)
