@@ -10,6 +10,8 @@ Python's standard library.
 
 from __future__ import annotations
 
+import functools
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
@@ -27,6 +29,13 @@ from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema impor
     load_validator,
     schema_errors,
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _argument_validator():
+    # Built once per controller process: a loop of many tasks pays for it once.
+    return ArgumentSpecValidator(dict(argument_spec(), schema_path=dict(type='path'),
+                                      validate_spec=dict(type='bool', default=True)))
 
 
 class ActionModule(ActionBase):
@@ -47,9 +56,7 @@ class ActionModule(ActionBase):
     @staticmethod
     def _check_config(task_args):
         """A message naming the option at fault, or None when the config is fine."""
-        spec = dict(argument_spec(), schema_path=dict(type='path'),
-                    validate_spec=dict(type='bool', default=True))
-        validated = ArgumentSpecValidator(spec).validate(dict(task_args))
+        validated = _argument_validator().validate(dict(task_args))
         if validated.error_messages:
             # The module reports argument errors itself, word for word.
             return None

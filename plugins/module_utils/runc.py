@@ -31,7 +31,6 @@ import signal
 import subprocess
 import tempfile
 
-from dataclasses import dataclass, field
 from typing import Any, List, Optional, Union
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import (
@@ -177,8 +176,54 @@ def _flags(*pairs):
     return out
 
 
-@dataclass
-class ProcessIO:
+class _Fields:
+    """Plain value objects, light to import: dataclasses costs every module run milliseconds.
+
+    The annotated class attributes are the fields and their defaults, in
+    order; a list default is copied and a class default instantiated for
+    each object. Fields are given by keyword, or by position in that order.
+    """
+
+    @classmethod
+    def _fields(cls):
+        names = []
+        for klass in reversed(cls.__mro__):
+            for name in klass.__dict__.get('__annotations__', {}):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def __init__(self, *positional, **values):
+        names = self._fields()
+        if len(positional) > len(names):
+            raise TypeError('%s takes at most %d fields' % (type(self).__name__, len(names)))
+        values.update(zip(names, positional))
+        unknown = set(values) - set(names)
+        if unknown:
+            raise TypeError('%s has no field %s' % (type(self).__name__, ', '.join(sorted(unknown))))
+        for name in names:
+            if name in values:
+                value = values[name]
+            else:
+                value = getattr(type(self), name)
+                if isinstance(value, list):
+                    value = list(value)
+                elif isinstance(value, type):
+                    value = value()
+            setattr(self, name, value)
+        self._check()
+
+    def _check(self):
+        """Validate the fields; subclasses override."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __repr__(self):
+        return '%s(%s)' % (type(self).__name__, ', '.join('%s=%r' % item for item in vars(self).items()))
+
+
+class ProcessIO(_Fields):
     """Where the stdio of a container process goes.
 
     ``stdin_data`` is written to the process and its stdin closed (foreground
@@ -192,8 +237,7 @@ class ProcessIO:
     stderr_path: Optional[str] = None
 
 
-@dataclass
-class CreateOptions:
+class CreateOptions(_Fields):
     """Options of ``runc create`` and ``runc run`` (go-runc CreateOpts).
 
     ``detach`` applies to run only: create always returns once the container
@@ -208,9 +252,9 @@ class CreateOptions:
     no_new_keyring: bool = False
     no_subreaper: bool = False
     keep: bool = False
-    extra_files: List[Any] = field(default_factory=list)
-    extra_args: List[str] = field(default_factory=list)
-    io: ProcessIO = field(default_factory=ProcessIO)
+    extra_files: List[Any] = []
+    extra_args: List[str] = []
+    io: ProcessIO = ProcessIO  # a class: each object gets a new one
 
     def args(self, subcommand):
         flags = [('--pid-file', _absolute(self.pid_file)),
@@ -223,8 +267,7 @@ class CreateOptions:
         return _flags(*flags) + list(self.extra_args)
 
 
-@dataclass
-class ExecOptions:
+class ExecOptions(_Fields):
     """Options of ``runc exec`` besides the process itself (go-runc ExecOpts)."""
 
     pid_file: Optional[str] = None
@@ -232,9 +275,9 @@ class ExecOptions:
     detach: bool = False
     ignore_paused: bool = False
     log_file: Optional[str] = None
-    extra_files: List[Any] = field(default_factory=list)
-    extra_args: List[str] = field(default_factory=list)
-    io: ProcessIO = field(default_factory=ProcessIO)
+    extra_files: List[Any] = []
+    extra_args: List[str] = []
+    io: ProcessIO = ProcessIO  # a class: each object gets a new one
 
     def args(self):
         return _flags(('--console-socket', _console_socket_path(self.console_socket)),
@@ -244,26 +287,23 @@ class ExecOptions:
                       ('--preserve-fds', len(self.extra_files))) + list(self.extra_args)
 
 
-@dataclass
-class DeleteOptions:
+class DeleteOptions(_Fields):
     force: bool = False
-    extra_args: List[str] = field(default_factory=list)
+    extra_args: List[str] = []
 
     def args(self):
         return _flags(('--force', self.force)) + list(self.extra_args)
 
 
-@dataclass
-class KillOptions:
+class KillOptions(_Fields):
     all: bool = False
-    extra_args: List[str] = field(default_factory=list)
+    extra_args: List[str] = []
 
     def args(self):
         return _flags(('--all', self.all)) + list(self.extra_args)
 
 
-@dataclass
-class _CriuOptions:
+class _CriuOptions(_Fields):
     """The CRIU options that both ``runc checkpoint`` and ``runc restore`` take."""
 
     image_path: Optional[str] = None
@@ -273,7 +313,7 @@ class _CriuOptions:
     shell_job: bool = False
     file_locks: bool = False
     manage_cgroups_mode: Optional[str] = None
-    empty_ns: List[str] = field(default_factory=list)
+    empty_ns: List[str] = []
     lazy_pages: bool = False
     auto_dedup: bool = False
 
@@ -295,7 +335,6 @@ class _CriuOptions:
                       ('--auto-dedup', self.auto_dedup))
 
 
-@dataclass
 class CheckpointOptions(_CriuOptions):
     """Options of ``runc checkpoint`` (go-runc CheckpointOpts and its actions).
 
@@ -310,7 +349,7 @@ class CheckpointOptions(_CriuOptions):
     page_server: Optional[str] = None
     status_fd: Optional[int] = None
     status_file: Optional[str] = None
-    extra_args: List[str] = field(default_factory=list)
+    extra_args: List[str] = []
 
     def validate(self):
         super().validate()
@@ -328,7 +367,6 @@ class CheckpointOptions(_CriuOptions):
             ('--status-fd', '3' if handing_over_status else None)) + list(self.extra_args)
 
 
-@dataclass
 class RestoreOptions(_CriuOptions):
     """Options of ``runc restore`` (go-runc RestoreOpts).
 
@@ -341,8 +379,8 @@ class RestoreOptions(_CriuOptions):
     no_subreaper: bool = False
     no_pivot: bool = False
     console_socket: Any = None
-    extra_args: List[str] = field(default_factory=list)
-    io: ProcessIO = field(default_factory=ProcessIO)
+    extra_args: List[str] = []
+    io: ProcessIO = ProcessIO  # a class: each object gets a new one
 
     def args(self):
         return self.criu_args() + _flags(
@@ -353,8 +391,7 @@ class RestoreOptions(_CriuOptions):
             ('--no-subreaper', self.no_subreaper)) + list(self.extra_args)
 
 
-@dataclass
-class ProcessResult:
+class ProcessResult(_Fields):
     """How a foreground container process (run, exec, restore) ended."""
 
     exit_status: int
@@ -362,8 +399,7 @@ class ProcessResult:
     stderr: Optional[str] = None
 
 
-@dataclass
-class _Completed:
+class _Completed(_Fields):
     argv: List[str]
     exit_status: int
     stdout: str
@@ -401,8 +437,7 @@ def _child_setup(setpgid, pdeath_signal, extra_fds):
     return setup
 
 
-@dataclass
-class Runc:
+class Runc(_Fields):
     """Global settings of every runtime call (go-runc's Runc struct).
 
     ``rootless`` None lets the runtime decide ("auto"). ``timeout`` (seconds)
@@ -418,15 +453,15 @@ class Runc:
     log_format: Optional[str] = None
     systemd_cgroup: bool = False
     rootless: Optional[bool] = None
-    extra_args: List[str] = field(default_factory=list)
+    extra_args: List[str] = []
     setpgid: bool = False
     pdeath_signal: Any = None
     work_dir: Optional[str] = None
     timeout: Optional[float] = None
-    commands_run: List[List[str]] = field(default_factory=list)
-    mutations_run: List[List[str]] = field(default_factory=list)
+    commands_run: List[List[str]] = []
+    mutations_run: List[List[str]] = []
 
-    def __post_init__(self):
+    def _check(self):
         if not self.command:
             raise RuncError('the runtime command must not be empty')
         if self.log_format not in (None,) + LOG_FORMATS:

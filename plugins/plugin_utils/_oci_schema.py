@@ -11,6 +11,7 @@ covers the fields people set most.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -138,8 +139,9 @@ def _validator_for_folder(folder):
     return jsonschema.Draft4Validator(schema, resolver=resolver)
 
 
+@functools.lru_cache(maxsize=8)
 def load_validator(schema_path=None):
-    """(validator, description of the schema used)."""
+    """(validator, description of the schema used), once per controller process and schema."""
     if jsonschema is None:
         raise SchemaUnavailable('the jsonschema Python package is missing on the controller '
                                 '(pip install jsonschema)')
