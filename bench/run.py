@@ -145,6 +145,15 @@ def clean_up():
     remove_podman_containers()
     for folder in ('bundles', 'runc-root', 'recordings'):
         shutil.rmtree(os.path.join(BENCH_DIR, folder), ignore_errors=True)
+    # runc leaves the parent cgroup folders the containers' cgroupsPath made.
+    for hierarchy in os.listdir('/sys/fs/cgroup'):
+        parent = os.path.join('/sys/fs/cgroup', hierarchy, 'oci-runtime-runc-bench')
+        if os.path.isdir(parent):
+            for folder, dummy, dummy in os.walk(parent, topdown=False):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
 
 
 # -- measurements -------------------------------------------------------------------------------
