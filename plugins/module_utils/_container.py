@@ -379,7 +379,8 @@ class ContainerManager(ContainerTask):
         state = current_state(self.runc, self.container_id)
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
         known = self.known_config(state, disk_config) if state else None
-        before_config = (known or {}).get('config') or (self.read_config() if self.bundle else disk_config)
+        same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
+        before_config = (known or {}).get('config') or (disk_config if same_bundle else self.read_config())
         resources = self.compare(state, desired, known, disk_config)
         final_status = self.converge(state, desired, resources)
 

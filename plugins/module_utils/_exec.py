@@ -20,12 +20,12 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
     runc_from_params,
     runtime_argument_spec,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError, checked_id
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     ExecOptions,
     ProcessIO,
     RuncError,
     read_pid_file,
-    validate_container_id,
 )
 
 CAPABILITY = re.compile(r'^CAP_[A-Z0-9_]+$')
@@ -120,9 +120,9 @@ class ExecRunner:
         params = self.params
         container_id = params['name']
         try:
-            validate_container_id(container_id)
-        except RuncError as error:
-            self.fail('name: %s' % error)
+            checked_id(container_id)
+        except TaskError as error:
+            self.fail(str(error))
         if not params['argv']:
             self.fail('argv: the command line must not be empty')
         if params['timeout'] < 0:
