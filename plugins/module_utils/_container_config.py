@@ -46,13 +46,12 @@ MINIMAL_SPEC = {
 class ConfigOption:
     """A module option that sets one place of the OCI config."""
 
-    def __init__(self, name, argspec, path, how='set', description=''):
+    def __init__(self, name, argspec, path, how='set'):
         self.name = name
         self.argspec = argspec
         self.path = path
         # set | merge (deep-merge dicts) | env (merge KEY=VALUE lists) | mounts (by destination)
         self.how = how
-        self.description = description
 
 
 CONFIG_OPTIONS = (
