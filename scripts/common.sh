@@ -6,7 +6,9 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$TOP/.build"
 VENV="$BUILD/venv"
-COLLECTIONS="$BUILD/collections"
+# OCI_RUNC_COLLECTIONS lets a developer test in a copy of their own, beside
+# another test run that uses the default one.
+COLLECTIONS="${OCI_RUNC_COLLECTIONS:-$BUILD/collections}"
 COLLECTION="$COLLECTIONS/ansible_collections/oci_runtime/runc"
 
 # A fixed PATH: the venv first, then the system; no pyenv shims or other

@@ -20,7 +20,34 @@ import os
 # Written into config.json by the collection; never compared as user data.
 ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
 ANNOTATION_RESOURCES_DIGEST = 'oci_runtime.runc.resources-digest'
-OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST)
+# Names (never values) of the environment variables that came from secret_env,
+# comma separated, so that readers such as runc_info can mask their values.
+ANNOTATION_SECRET_ENV = 'oci_runtime.runc.secret-env'
+OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST, ANNOTATION_SECRET_ENV)
+# What a masked value reads as, wherever the collection reports a config.
+MASKED_VALUE = '********'
+
+
+def secret_env_names(config):
+    """The names the collection recorded as secret in a config's annotations."""
+    text = ((config or {}).get('annotations') or {}).get(ANNOTATION_SECRET_ENV) or ''
+    return [name for name in text.split(',') if name]
+
+
+def mask_env(config, names=None):
+    """A copy of config whose env values of names (every one when names is None) read MASKED_VALUE."""
+    masked = copy.deepcopy(config)
+    process = masked.get('process') if isinstance(masked, dict) else None
+    if not isinstance(process, dict) or not isinstance(process.get('env'), list):
+        return masked
+    entries = []
+    for entry in process['env']:
+        key = entry.split('=', 1)[0] if isinstance(entry, str) else None
+        if key is not None and '=' in entry and (names is None or key in names):
+            entry = '%s=%s' % (key, MASKED_VALUE)
+        entries.append(entry)
+    process['env'] = entries
+    return masked
 
 # Fields of linux.resources that `runc update` applies to a live container.
 # A change anywhere else in the config needs a new container.

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import default_root
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc, RuncError
 
@@ -30,6 +32,25 @@ def runtime_argument_spec(**module_options):
     return spec
 
 
+def runtime_option_problem(params):
+    """A message naming the runtime option at fault, or None when they are usable.
+
+    Every module calls this before anything else, so that a bad root or time
+    limit fails cleanly instead of surfacing later as a runtime's odd reply.
+    """
+    if params['runtime_timeout'] < 0:
+        return 'runtime_timeout: %s is negative; give seconds, or 0 for no limit' % params['runtime_timeout']
+    if not params['runtime_path']:
+        return 'runtime_path: must not be empty'
+    root = params['root']
+    if root is not None:
+        if not root or not os.path.isabs(root):
+            return 'root: %r is not an absolute path' % (root,)
+        if os.path.lexists(root) and not os.path.isdir(root):
+            return 'root: %s exists and is not a folder' % root
+    return None
+
+
 def runc_from_params(params):
     """A Runc client configured from the shared runtime options."""
     return Runc(
@@ -40,7 +61,8 @@ def runc_from_params(params):
         log_format=params['log_format'],
         systemd_cgroup=params['systemd_cgroup'],
         rootless=_ROOTLESS[params['rootless']],
-        timeout=params['runtime_timeout'],
+        # 0 means no limit, as runc_exec's timeout does.
+        timeout=params['runtime_timeout'] or None,
     )
 
 
