@@ -13,7 +13,7 @@ import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, stop
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_argument_spec
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
@@ -32,6 +32,10 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
 STATES = ('present', 'running', 'paused', 'stopped', 'absent')
 # Options passed to `runc create` that a new container needs to change.
 CREATE_TIME_OPTIONS = ('no_pivot', 'no_new_keyring', 'stdout_path', 'stderr_path')
+# Also passed to `runc create`, but no reason to re-create: kept in the record
+# so that a rollback makes the previous container exactly as it was made.
+REPLAY_OPTIONS = ('pid_file', 'console_socket')
+ALIVE = ('running', 'paused')
 
 
 def argument_spec():
@@ -41,6 +45,7 @@ def argument_spec():
         bundle=dict(type='path'),
         spec=dict(type='dict'),
         recreate=dict(type='str', default='auto', choices=['auto', 'never', 'always']),
+        runtime_change=dict(type='str', default='keep', choices=['keep', 'recreate']),
         kill_signal=dict(type='raw', default='SIGTERM'),
         stop_timeout=dict(type='float', default=10.0),
         kill_all=dict(type='bool', default=False),
@@ -84,8 +89,9 @@ class ContainerManager(ContainerTask):
         self.record = Record(self.root, self.container_id)
         self.default_spec = DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
         self.recreate_reasons = []
-        self.previous_config_text = None
+        self.config_backup = None   # (path, bytes or None) of config.json before this task wrote it
         self.desired = None
+        self.bundle = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -97,28 +103,36 @@ class ContainerManager(ContainerTask):
             self.kill_signal = parse_signal(params['kill_signal'])
         except RuncError as error:
             raise TaskError('kill_signal: %s' % error)
-        require_absolute(params, 'bundle')
+        require_absolute(params, 'bundle', 'pid_file', 'console_socket')
         if params['stop_timeout'] < 0:
             raise TaskError('stop_timeout: must not be negative')
         if writes_config(params) and not params['bundle']:
             raise TaskError('bundle: required with spec and the container config options, '
                             'to know where config.json goes')
-        self.bundle = os.path.realpath(params['bundle']) if params['bundle'] else None
+        if params['bundle'] is not None:
+            if os.path.lexists(params['bundle']) and not os.path.isdir(params['bundle']):
+                raise TaskError('bundle: %s exists and is not a folder' % params['bundle'])
+            self.bundle = os.path.realpath(params['bundle'])
         self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
+        for name in ('stdout_path', 'stderr_path'):
+            if params[name] is not None and (not params[name] or '\0' in params[name]):
+                raise TaskError('%s: %r is not a file path' % (name, params[name]))
         # Bad config is refused here, before the lock or anything else touches the host.
         if params['state'] != 'absent':
             self.desired = self.desired_config()
             if not self.bundle and current_state(self.runc, self.container_id) is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
 
-    def desired_config(self):
-        """The config the task asks for, or None when the task names no bundle."""
+    def desired_config(self, base=None):
+        """The config the task asks for, over base (the runtime's default spec when None).
+
+        None when the task names no bundle.
+        """
         if not self.bundle:
             return None
         if writes_config(self.params):
-            base = self.default_spec.load()
             try:
-                config = cfg.compose_config(base, self.params)
+                config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params)
             except cfg.ConfigError as error:
                 raise TaskError(str(error))
         else:
@@ -139,41 +153,83 @@ class ContainerManager(ContainerTask):
         path = os.path.join(bundle or self.bundle, 'config.json')
         try:
             with open(path) as stream:
-                return json.load(stream)
+                config = json.load(stream)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
             raise TaskError('bundle: cannot read %s: %s' % (path, error))
+        if not isinstance(config, dict):
+            raise TaskError('bundle: %s does not hold a JSON object' % path)
+        return config
+
+    def creates_lock(self):
+        # Removing a container that is not there writes nothing, not even a lock file.
+        if self.params['state'] == 'absent' and not os.path.isdir(os.path.join(self.root, self.container_id)):
+            return False
+        return super().creates_lock()
 
     # -- compare -----------------------------------------------------------------------------
 
     def known_config(self, state, disk_config):
         """What the container was made with, as far as anybody can tell.
 
-        A dict with ``digest``, ``resources``, ``config`` and ``create_options``
-        (the last two None when unknown), or None when nothing is known.
-        The collection's record is exact; without it, the digest runc shows
-        as an annotation; for a container made without this collection, the
+        A dict with ``digest``, ``resources``, ``config``, ``create_options``,
+        ``base`` and ``record`` (None where unknown), or None when nothing is
+        known. The collection's record is exact and holds the base spec the
+        config was composed over; without it, the digest runc shows as an
+        annotation; for a container made without this collection, the
         bundle's config.json is the best witness.
         """
         record = self.record.load(state['created'])
         if record and record.get('config') is not None:
             return dict(digest=record['config_digest'], resources=record.get('resources') or {},
-                        config=record['config'], create_options=record.get('create_options'))
+                        config=record['config'], create_options=record.get('create_options'),
+                        base=record.get('base'), record=record)
         disk_resources = cfg.resources_of(disk_config) if disk_config else {}
+        unknown = dict(config=None, create_options=None, base=None, record=None)
         annotated_digest = (state.get('annotations') or {}).get(cfg.ANNOTATION_CONFIG_DIGEST)
         if annotated_digest:
-            return dict(digest=annotated_digest, resources=disk_resources, config=None, create_options=None)
+            return dict(unknown, digest=annotated_digest, resources=disk_resources)
         if disk_config is not None:
-            return dict(digest=cfg.config_digest(disk_config, self.create_options), resources=disk_resources,
-                        config=disk_config, create_options=None)
+            return dict(unknown, digest=cfg.config_digest(disk_config, self.create_options),
+                        resources=disk_resources, config=disk_config)
         return None
 
-    def remember(self, created, config):
-        """Record what the container now runs with (see known_config)."""
-        self.record.save(created, config_digest=cfg.config_digest(config, self.create_options),
+    def remember(self, created, config, base, create_options=None, replay_options=None):
+        """Record what the container now runs with, and the base it was composed over (see known_config)."""
+        create_options = self.create_options if create_options is None else create_options
+        self.record.save(created, config_digest=cfg.config_digest(config, create_options),
                          resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
-                         create_options=self.create_options)
+                         create_options=create_options, base=base,
+                         replay_options=replay_options if replay_options is not None else
+                         {name: self.params[name] for name in REPLAY_OPTIONS},
+                         runtime=self.default_spec.stamp[0])
+
+    def desired_for_existing(self, known):
+        """The task's config over the base the existing container was made from.
+
+        Comparing over that base, not over today's default spec, is what keeps
+        a runtime upgrade (whose ``runc spec`` differs) from re-creating every
+        container; see docs/idempotency.md.
+        """
+        if known is None or known.get('base') is None or not writes_config(self.params):
+            return self.desired
+        return self.desired_config(base=known['base'])
+
+    def runtime_changes(self, known):
+        """With runtime_change=recreate: why the runtime changed under the container, if it did."""
+        if self.params['runtime_change'] != 'recreate' or known is None or known.get('record') is None:
+            return []
+        reasons = []
+        recorded_runtime = known['record'].get('runtime')
+        if recorded_runtime and recorded_runtime != self.default_spec.stamp[0]:
+            reasons.append('runtime_change: the runtime is %s, the container was made with %s'
+                           % (self.default_spec.stamp[0], recorded_runtime))
+        if known.get('base') is not None:
+            changed_paths = config_differences(known['base'], self.default_spec.load())
+            if changed_paths:
+                reasons.append('runtime_change: the runtime\'s default spec changed (%s)' % ', '.join(changed_paths))
+        return reasons
 
     def compare(self, state, desired, known, disk_config):
         """Fill recreate_reasons and return the resources runc update must apply."""
@@ -185,6 +241,7 @@ class ContainerManager(ContainerTask):
             self.module.warn('cannot tell what config container %s was created with; '
                              'assuming it matches' % self.container_id)
             return {}
+        self.recreate_reasons += self.runtime_changes(known)
         if known['digest'] != cfg.config_digest(desired, self.create_options):
             before = known['config'] if known['config'] is not None else (disk_config or {})
             changed_paths = config_differences(cfg.without_resources(before), cfg.without_resources(desired))
@@ -219,7 +276,8 @@ class ContainerManager(ContainerTask):
     def write_config(self, desired):
         """Write config.json (0600) atomically, only when its content differs.
 
-        Keeps the previous bytes in self.previous_config_text for a rollback.
+        The first write keeps the previous bytes (or their absence) in
+        config_backup, for restore_config.
         """
         written = cfg.annotated(desired, self.create_options)
         if self.read_config() == written:
@@ -228,13 +286,28 @@ class ContainerManager(ContainerTask):
         if self.check_mode:
             return True
         path = os.path.join(self.bundle, 'config.json')
-        if os.path.exists(path):
-            with open(path, 'rb') as stream:
-                self.previous_config_text = stream.read()
+        if self.config_backup is None:
+            previous = None
+            if os.path.exists(path):
+                with open(path, 'rb') as stream:
+                    previous = stream.read()
+            self.config_backup = (path, previous)
         if not os.path.isdir(self.bundle):
             os.makedirs(self.bundle, mode=0o700)
         self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
         return True
+
+    def restore_config(self):
+        """Put config.json back as it was before this task, after a failure."""
+        if self.config_backup is None:
+            return
+        path, previous = self.config_backup
+        if previous is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            self.replace_file(path, previous)
+        self.config_backup = None
 
     def replace_file(self, path, content):
         handle, temporary = tempfile.mkstemp(prefix='.config.json.', dir=os.path.dirname(path))
@@ -248,25 +321,40 @@ class ContainerManager(ContainerTask):
             if os.path.exists(temporary):
                 os.unlink(temporary)
 
-    def roll_back(self, old_state, error):
-        """After a failed re-creation, bring the previous container back as it was."""
-        path = os.path.join(self.bundle, 'config.json')
+    def roll_back(self, old_state, known, error):
+        """After a failed re-creation, bring the previous container back exactly as it was.
+
+        Its own create options, stdio files and pid file (from its record),
+        its config.json and its status, paused included.
+        """
+        record = (known or {}).get('record') or {}
+        create_options = record.get('create_options') or dict.fromkeys(CREATE_TIME_OPTIONS)
+        replay_options = record.get('replay_options') or dict.fromkeys(REPLAY_OPTIONS)
+        old_bundle = old_state['bundle']
         try:
-            if self.previous_config_text is not None:
-                self.replace_file(path, self.previous_config_text)
-            old_bundle = old_state['bundle']
+            if current_state(self.runc, self.container_id) is not None:
+                self.runc.delete(self.container_id, DeleteOptions(force=True))
+            self.restore_config()
             self.runc.create(self.container_id, old_bundle, CreateOptions(
-                pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
-                no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring']))
-            if old_state['status'] in ('running', 'paused'):
+                pid_file=replay_options.get('pid_file'), console_socket=replay_options.get('console_socket'),
+                no_pivot=bool(create_options.get('no_pivot')),
+                no_new_keyring=bool(create_options.get('no_new_keyring')),
+                io=ProcessIO(stdout_path=_in_bundle(create_options.get('stdout_path'), old_bundle),
+                             stderr_path=_in_bundle(create_options.get('stderr_path'), old_bundle))))
+            if old_state['status'] in ALIVE:
                 self.runc.start(self.container_id)
+            if old_state['status'] == 'paused':
+                self.runc.pause(self.container_id)
             elif old_state['status'] == 'stopped':
                 stop(self.runc, self.container_id, signal.SIGKILL, 0)
+            if record:
+                created = self.runc.state(self.container_id)['created']
+                self.remember(created, record['config'], record.get('base'), create_options, replay_options)
         except (OSError, RuncError) as rollback_error:
             return RuncError('%s; bringing the previous container back failed too: %s'
                              % (error, rollback_error), argv=getattr(error, 'argv', None))
-        return RuncError('%s; the previous container was created again from its previous config'
-                         % error, argv=getattr(error, 'argv', None),
+        return RuncError('%s; the previous container was made again as it was (%s)'
+                         % (error, old_state['status']), argv=getattr(error, 'argv', None),
                          exit_status=getattr(error, 'exit_status', None),
                          runc_message=getattr(error, 'runc_message', None))
 
@@ -276,15 +364,16 @@ class ContainerManager(ContainerTask):
         options = CreateOptions(
             pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
             no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring'],
-            io=ProcessIO(stdout_path=self.stdio_path('stdout_path', self.bundle),
-                         stderr_path=self.stdio_path('stderr_path', self.bundle)))
+            io=ProcessIO(stdout_path=_in_bundle(self.params['stdout_path'], self.bundle),
+                         stderr_path=_in_bundle(self.params['stderr_path'], self.bundle)))
         self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
                       *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
         if self.check_mode:
             return
         state = self.runc.state(self.container_id)
         config = desired if desired is not None else self.read_config()
-        self.remember(state['created'], config)
+        base = self.default_spec.load() if writes_config(self.params) else None
+        self.remember(state['created'], config, base)
 
     def stop(self):
         self.run_step('kill', lambda: stop(
@@ -302,13 +391,15 @@ class ContainerManager(ContainerTask):
         method = getattr(self.runc, subcommand)
         self.run_step(subcommand, lambda: method(self.container_id), self.container_id)
 
-    def update(self, resources, desired, state):
+    def update(self, resources, desired, state, known):
         self.run_step('update', lambda: self.runc.update(self.container_id, resources),
                       '--resources=-', self.container_id)
         if not self.check_mode:
-            self.remember(state['created'], desired)
+            record = known.get('record') or {}
+            self.remember(state['created'], desired, known.get('base'),
+                          record.get('create_options') or self.create_options, record.get('replay_options'))
 
-    def converge(self, state, desired, resources):
+    def converge(self, state, known, desired_existing, resources):
         """Walk the container from its current status to the desired one; return the final status."""
         status = state['status'] if state else 'absent'
         wanted = self.params['state']
@@ -326,41 +417,48 @@ class ContainerManager(ContainerTask):
         if status != 'absent' and self.recreate_reasons and self.params['recreate'] == 'never':
             raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
                             % (self.container_id, '; '.join(self.recreate_reasons)))
-        if desired is not None and writes_config(self.params):
-            self.write_config(desired)
-        # runc cannot start a stopped container again: it needs a new one.
-        restart = status == 'stopped' and wanted in ('running', 'paused')
-        if status != 'absent' and (self.recreate_reasons or restart):
-            if wanted == 'present' and status in ('running', 'paused'):
-                wanted = status
-            if status in ('running', 'paused'):
+        if status == 'stopped' and wanted in ALIVE and not self.recreate_reasons:
+            self.recreate_reasons.append('state: runc cannot start a stopped container again; it is made anew')
+        if wanted == 'present' and status != 'absent':
+            # present keeps an existing container's status, through a re-creation too.
+            wanted = status if status != 'created' else 'present'
+
+        replaced = None
+        if status != 'absent' and self.recreate_reasons:
+            if status in ALIVE:
                 self.stop()
             self.delete(force=status == 'created')
             replaced, status = state, 'absent'
-        else:
-            replaced = None
+        elif status != 'absent':
             if resources:
-                self.update(resources, desired, state)
+                self.update(resources, desired_existing, state, known)
+            # Only once the update took: config.json must say what the container runs with.
+            if desired_existing is not None and writes_config(self.params):
+                self.write_config(desired_existing)
 
-        if status == 'absent':
-            try:
-                self.create(desired)
-            except RuncError as error:
-                if replaced is None:
-                    raise
-                raise self.roll_back(replaced, error)
-            status = 'created'
-        if wanted in ('running', 'paused'):
-            if status == 'created':
+        try:
+            if status == 'absent':
+                if self.desired is not None and writes_config(self.params):
+                    self.write_config(self.desired)
+                self.create(self.desired)
+                status = 'created'
+            if status == 'created' and wanted in ALIVE:
                 self.simple('start')
                 status = 'running'
-            if status == 'paused' and wanted == 'running':
-                self.simple('resume')
-                status = 'running'
-            if status == 'running' and wanted == 'paused':
-                self.simple('pause')
-                status = 'paused'
-        elif wanted == 'stopped' and status != 'stopped':
+        except RuncError as error:
+            if replaced is not None:
+                raise self.roll_back(replaced, known, error)
+            if not self.check_mode and current_state(self.runc, self.container_id) is None:
+                # Nothing was made: config.json goes back to what the user had.
+                self.restore_config()
+            raise
+        if status == 'paused' and wanted == 'running':
+            self.simple('resume')
+            status = 'running'
+        if status == 'running' and wanted == 'paused':
+            self.simple('pause')
+            status = 'paused'
+        if wanted == 'stopped' and status != 'stopped':
             self.stop()
             status = 'stopped'
         return status
@@ -371,18 +469,20 @@ class ContainerManager(ContainerTask):
         if self.check_mode:
             return
         self.default_spec.store()
-        if self.params['state'] == 'absent' and self.changed:
+        if self.params['state'] == 'absent':
             lock.release(remove=True)
+        if self.changed:
+            prune_orphans(self.root)
 
     def manage(self):
-        desired = self.desired
         state = current_state(self.runc, self.container_id)
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
         known = self.known_config(state, disk_config) if state else None
+        desired_existing = self.desired_for_existing(known) if state and self.params['state'] != 'absent' else None
         same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
         before_config = (known or {}).get('config') or (disk_config if same_bundle else self.read_config())
-        resources = self.compare(state, desired, known, disk_config)
-        final_status = self.converge(state, desired, resources)
+        resources = self.compare(state, desired_existing, known, disk_config)
+        final_status = self.converge(state, known, desired_existing, resources)
 
         final_state = state
         if self.changed and not self.check_mode:
@@ -391,14 +491,30 @@ class ContainerManager(ContainerTask):
                       container=container_facts(final_state),
                       recreate_reasons=self.recreate_reasons)
         if self.module._diff:
-            after_config = desired if desired is not None else before_config
+            if final_status == 'absent':
+                after_config = None
+            elif self.recreate_reasons or state is None:
+                after_config = self.desired if self.desired is not None else before_config
+            else:
+                after_config = desired_existing if desired_existing is not None else before_config
             result['diff'] = dict(
-                before=dict(status=state['status'] if state else 'absent',
-                            config=cfg.without_own_annotations(before_config) if before_config else None),
-                after=dict(status=final_status,
-                           config=(cfg.without_own_annotations(after_config)
-                                   if after_config and final_status != 'absent' else None)))
+                before=dict(status=state['status'] if state else 'absent', config=self.shown(before_config)),
+                after=dict(status=final_status, config=self.shown(after_config)))
         return result
+
+    def shown(self, config):
+        """A config as diff mode shows it: without the collection's digests, secret values masked."""
+        if not config:
+            return None
+        names = set(cfg.secret_env_names(config)) | set(self.params.get('secret_env') or {})
+        return cfg.mask_env(cfg.without_own_annotations(config), names)
+
+
+def _in_bundle(path, bundle):
+    """A stdout/stderr path option: relative paths are relative to the bundle."""
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(bundle, path)
 
 
 def container_facts(state):

@@ -16,6 +16,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 
 # Written into config.json by the collection; never compared as user data.
 ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
@@ -23,7 +24,10 @@ ANNOTATION_RESOURCES_DIGEST = 'oci_runtime.runc.resources-digest'
 # Names (never values) of the environment variables that came from secret_env,
 # comma separated, so that readers such as runc_info can mask their values.
 ANNOTATION_SECRET_ENV = 'oci_runtime.runc.secret-env'
-OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST, ANNOTATION_SECRET_ENV)
+# The digests describe the config and are left out of what is compared; the
+# secret names are part of the config. Users may set none of them.
+OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST)
+RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV,)
 # What a masked value reads as, wherever the collection reports a config.
 MASKED_VALUE = '********'
 
@@ -84,6 +88,7 @@ class ConfigOption:
 CONFIG_OPTIONS = (
     ConfigOption('args', dict(type='list', elements='str'), ('process', 'args')),
     ConfigOption('env', dict(type='dict'), ('process', 'env'), how='env'),
+    ConfigOption('secret_env', dict(type='dict', no_log=True), ('process', 'env'), how='env'),
     ConfigOption('cwd', dict(type='str'), ('process', 'cwd')),
     ConfigOption('hostname', dict(type='str'), ('hostname',)),
     ConfigOption('rootfs', dict(type='str'), ('root', 'path')),
@@ -116,7 +121,7 @@ def deep_merge(base, override):
     return merged
 
 
-def merge_env(current, additions):
+def merge_env(current, additions, option='env'):
     """Override or add KEY=VALUE entries, keeping the order of those already there."""
     entries = []
     position = {}
@@ -126,9 +131,9 @@ def merge_env(current, additions):
         entries.append(entry)
     for key in sorted(additions):
         value = additions[key]
-        if '=' in key or not key:
-            raise ConfigError('env: invalid variable name %r' % (key,))
-        entry = '%s=%s' % (key, _env_value(key, value))
+        if not isinstance(key, str) or '=' in key or '\0' in key or not key:
+            raise ConfigError('%s: invalid variable name %r' % (option, key))
+        entry = '%s=%s' % (key, _env_value(key, value, option))
         if key in position:
             entries[position[key]] = entry
         else:
@@ -137,20 +142,61 @@ def merge_env(current, additions):
 
 
 def merge_mounts(current, additions):
-    """Add mounts, replacing those of the base with the same destination."""
+    """Add mounts; one with the destination of a base mount takes its place in the list.
+
+    Order matters: a mount on /dev placed after /dev/pts would hide it.
+    """
     merged = [copy.deepcopy(mount) for mount in current or []]
     for mount in additions:
         if not isinstance(mount, dict) or not mount.get('destination'):
             raise ConfigError('mounts: every mount needs a destination, got %r' % (mount,))
-        merged = [existing for existing in merged if existing.get('destination') != mount['destination']]
-        merged.append(copy.deepcopy(mount))
+        places = [index for index, existing in enumerate(merged)
+                  if isinstance(existing, dict) and existing.get('destination') == mount['destination']]
+        if places:
+            merged[places[0]] = copy.deepcopy(mount)
+            for index in reversed(places[1:]):
+                del merged[index]
+        else:
+            merged.append(copy.deepcopy(mount))
     return merged
 
 
-def _env_value(key, value):
+# Fields of linux.resources whose values are strings in the OCI spec; every
+# other leaf there is a number.
+_STRING_RESOURCE_FIELDS = frozenset(('cpus', 'mems', 'pageSize', 'type', 'access', 'name'))
+_INTEGER_TEXT = re.compile(r'^-?[0-9]+$')
+
+
+def coerce_resource_numbers(resources, option='resources'):
+    """A copy of linux.resources with numbers given as text ("{{ n }}" renders as text before
+    ansible-core 2.19) turned into numbers; anything else that is not a number is refused."""
+    def walk(value, path):
+        if isinstance(value, dict):
+            return {key: (copy.deepcopy(item) if key == 'unified' and not path else walk(item, path + (key,)))
+                      for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, path + (index,)) for index, item in enumerate(value)]
+        field = next((part for part in reversed(path) if isinstance(part, str)), '')
+        if isinstance(value, str) and field not in _STRING_RESOURCE_FIELDS:
+            if not _INTEGER_TEXT.match(value.strip()):
+                raise ConfigError('%s: %s: %r is not a whole number' % (option, format_path(path), value))
+            return int(value.strip())
+        return value
+    if not isinstance(resources, dict):
+        return resources
+    return walk(resources, ())
+
+
+def _env_value(key, value, option='env'):
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         # YAML turns yes/no/null into other types; a silent "True" helps nobody.
-        raise ConfigError('env: the value of %s must be a string or a number, not %r (quote it)' % (key, value))
+        # The value itself is left out: it may be a secret.
+        kind = ('null' if value is None else 'a boolean' if isinstance(value, bool)
+                else 'a list' if isinstance(value, list) else 'a dict')
+        raise ConfigError('%s: the value of %s must be a string or a number, not %s (quote it)'
+                          % (option, key, kind))
+    if '\0' in str(value):
+        raise ConfigError('%s: the value of %s holds a NUL byte' % (option, key))
     return str(value)
 
 
@@ -172,15 +218,25 @@ def compose_config(base_spec, params):
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
     if params.get('spec'):
-        config = deep_merge(config, params['spec'])
+        spec = params['spec']
+        if isinstance((spec.get('linux') or {}).get('resources'), dict):
+            spec = deep_merge(spec, {'linux': {'resources': None}})
+            spec['linux']['resources'] = coerce_resource_numbers(params['spec']['linux']['resources'], 'spec')
+        config = deep_merge(config, spec)
+    secret_names = sorted(params.get('secret_env') or {})
+    for name in secret_names:
+        if name in (params.get('env') or {}):
+            raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
     for option in CONFIG_OPTIONS:
         value = params.get(option.name)
         if value is None:
             continue
         holder = _place(config, option.path)
         key = option.path[-1]
+        if option.name == 'resources':
+            value = coerce_resource_numbers(value)
         if option.how == 'env':
-            holder[key] = merge_env(holder.get(key), value)
+            holder[key] = merge_env(holder.get(key), value, option.name)
         elif option.how == 'mounts':
             holder[key] = merge_mounts(holder.get(key), value)
         elif option.how == 'merge':
@@ -188,9 +244,12 @@ def compose_config(base_spec, params):
         else:
             holder[key] = copy.deepcopy(value)
     annotations = config.get('annotations') or {}
-    for name in OWN_ANNOTATIONS:
+    for name in RESERVED_ANNOTATIONS:
         if name in annotations:
             raise ConfigError('annotations: %s is set by the collection itself' % name)
+    if secret_names:
+        # Names only: readers of the config (runc_info, diffs) mask their values.
+        config.setdefault('annotations', {})[ANNOTATION_SECRET_ENV] = ','.join(secret_names)
     return config
 
 

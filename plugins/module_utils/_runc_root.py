@@ -10,8 +10,13 @@ folders of its root as containers, so they never show up as one.
 * ``<id>.lock``: serialises two plays that manage the same container.
 * ``<id>.json``: what the collection applied to a container after creating
   it (``runc update`` changes resources, not the annotations runc shows).
-* ``default-spec.<key>.json``: the runtime's default spec, so that a no-op
-  run needs no runtime call besides ``runc state``.
+* ``default-spec.<key>.json``: the runtime's default spec, one file per
+  runtime path, so that a no-op run needs no runtime call besides
+  ``runc state``.
+
+A container id longer than ID_IN_NAME_LIMIT is replaced in file names by its
+digest, behind a ``~`` no container id can hold, so that any id runc accepts
+gives a file name the filesystem accepts.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import tempfile
 import time
 
 PREFIX = '.oci_runtime_runc.'
+DEFAULT_SPEC_PREFIX = PREFIX + 'default-spec.'
+# File names are limited to 255 bytes; the prefix and suffixes take the rest.
+ID_IN_NAME_LIMIT = 200
 
 
 class LockTimeout(Exception):
@@ -38,6 +46,17 @@ def default_root(runtime_path):
     if os.geteuid() != 0 and os.environ.get('XDG_RUNTIME_DIR'):
         return os.path.join(os.environ['XDG_RUNTIME_DIR'], name)
     return os.path.join('/run', name)
+
+
+def file_key(container_id):
+    """The part of the collection's file names that stands for a container id."""
+    if len(container_id.encode('utf-8')) <= ID_IN_NAME_LIMIT:
+        return container_id
+    return '~' + hashlib.sha256(container_id.encode('utf-8')).hexdigest()
+
+
+def own_file(root, container_id, suffix):
+    return os.path.join(root, '%s%s.%s' % (PREFIX, file_key(container_id), suffix))
 
 
 def _write_atomically(path, text, mode=0o600):
@@ -65,7 +84,7 @@ class ContainerLock:
     """
 
     def __init__(self, root, container_id, timeout=60.0, create=True):
-        self.path = os.path.join(root, '%s%s.lock' % (PREFIX, container_id))
+        self.path = own_file(root, container_id, 'lock')
         self.root = root
         self.timeout = timeout
         self.create = create
@@ -139,7 +158,7 @@ class Record:
     """
 
     def __init__(self, root, container_id):
-        self.path = os.path.join(root, '%s%s.json' % (PREFIX, container_id))
+        self.path = own_file(root, container_id, 'json')
 
     def load(self, created):
         try:
@@ -162,45 +181,124 @@ class Record:
 
 
 class DefaultSpec:
-    """The runtime's own default config (``runc spec``), cached per runtime binary.
+    """The runtime's own default config (``runc spec``), cached per runtime path.
 
-    The cache key is the runtime's resolved path, size and modification time:
-    a new runtime version makes a new entry. load() never writes; store()
-    writes a freshly made spec to the cache, once the task knows it will
-    change the host anyway (never in check mode, never before bad input is
-    refused).
+    One cache file per runtime path (and rootless flag) holds the spec and a
+    stamp of the binary it came from (resolved path, size, modification
+    time). A stamp that no longer matches, after an upgrade say, makes load()
+    ask the runtime again and store() overwrite the entry; store() also
+    removes the entries of runtimes that are gone or changed, so the cache
+    never grows with upgrades. load() never writes; store() runs once the
+    task knows it changes the host anyway (never in check mode, never before
+    bad input is refused).
     """
 
     def __init__(self, runc, root, rootless=False):
         self.runc = runc
         self.root = root
         self.rootless = bool(rootless)
-        self._fresh_text = None
-        located = shutil.which(runc.command)
-        key_source = [runc.command, self.rootless]
-        if located:
-            real = os.path.realpath(located)
-            info = os.stat(real)
-            key_source += [real, info.st_size, info.st_mtime_ns]
-        key = hashlib.sha256(json.dumps(key_source).encode('utf-8')).hexdigest()[:20]
-        self.path = os.path.join(root, '%sdefault-spec.%s.json' % (PREFIX, key))
+        self._fresh = None
+        key = hashlib.sha256(json.dumps([runc.command, self.rootless]).encode('utf-8')).hexdigest()[:20]
+        self.path = os.path.join(root, '%s%s.json' % (DEFAULT_SPEC_PREFIX, key))
+        self.stamp = runtime_stamp(runc.command)
 
     def load(self):
-        try:
-            with open(self.path) as stream:
-                return json.load(stream)
-        except (OSError, ValueError):
-            pass
+        entry = _read_json(self.path)
+        if isinstance(entry, dict) and entry.get('stamp') == self.stamp and isinstance(entry.get('spec'), dict):
+            return entry['spec']
         folder = tempfile.mkdtemp(prefix='runc-spec-')
         try:
             self.runc.spec(folder, rootless=self.rootless)
             with open(os.path.join(folder, 'config.json')) as stream:
-                self._fresh_text = stream.read()
+                spec = json.load(stream)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return json.loads(self._fresh_text)
+        self._fresh = {'stamp': self.stamp, 'spec': spec}
+        return spec
 
     def store(self):
-        if self._fresh_text is not None and os.path.isdir(self.root):
-            _write_atomically(self.path, self._fresh_text)
-            self._fresh_text = None
+        if self._fresh is None or not os.path.isdir(self.root):
+            return
+        _write_atomically(self.path, json.dumps(self._fresh, sort_keys=True))
+        self._fresh = None
+        self.remove_stale()
+
+    def remove_stale(self):
+        """Remove the other entries whose runtime binary is gone or changed since."""
+        for name in os.listdir(self.root):
+            path = os.path.join(self.root, name)
+            if not name.startswith(DEFAULT_SPEC_PREFIX) or path == self.path:
+                continue
+            entry = _read_json(path)
+            stamp = entry.get('stamp') if isinstance(entry, dict) else None
+            if not isinstance(stamp, list) or not stamp or runtime_stamp(stamp[0]) != stamp:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+
+
+def runtime_stamp(command):
+    """[resolved path, size, mtime] of a runtime binary; [command] when it cannot be found."""
+    located = shutil.which(command)
+    if not located:
+        return [command]
+    real = os.path.realpath(located)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return [real]
+    return [real, info.st_size, info.st_mtime_ns]
+
+
+def _read_json(path):
+    try:
+        with open(path) as stream:
+            return json.load(stream)
+    except (OSError, ValueError):
+        return None
+
+
+def prune_orphans(root):
+    """Remove the lock and record files of containers that no longer exist.
+
+    A container deleted behind the collection's back (``runc delete``, a
+    reboot that emptied the root) leaves them. Only files not locked by a
+    running task are removed: holding the lock proves nobody is creating
+    that container right now.
+    """
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    def existing_keys():
+        return {file_key(name) for name in os.listdir(root)
+                if not name.startswith('.') and os.path.isdir(os.path.join(root, name))}
+
+    existing = existing_keys()
+    for name in names:
+        if not name.startswith(PREFIX) or name.startswith(DEFAULT_SPEC_PREFIX) or not name.endswith('.lock'):
+            continue
+        key = name[len(PREFIX):-len('.lock')]
+        if key in existing:
+            continue
+        lock_path = os.path.join(root, name)
+        try:
+            fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            # Looked at again under the lock: the container may have been made meanwhile.
+            if key not in existing_keys():
+                for suffix in ('json', 'lock'):
+                    try:
+                        os.unlink(os.path.join(root, '%s%s.%s' % (PREFIX, key, suffix)))
+                    except FileNotFoundError:
+                        pass
+        finally:
+            os.close(fd)

@@ -61,8 +61,9 @@ def runc_from_params(params):
         log_format=params['log_format'],
         systemd_cgroup=params['systemd_cgroup'],
         rootless=_ROOTLESS[params['rootless']],
-        # 0 means no limit, as runc_exec's timeout does.
-        timeout=params['runtime_timeout'] or None,
+        # 0 means no limit, as runc_exec's timeout does; a negative one is
+        # refused by runtime_option_problem before any call.
+        timeout=params['runtime_timeout'] if params['runtime_timeout'] > 0 else None,
     )
 
 

@@ -18,6 +18,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
     effective_root,
     error_result,
     runc_from_params,
+    runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
 
@@ -52,13 +53,34 @@ class ContainerTask:
         self.params = module.params
         self.check_mode = module.check_mode
         self.container_id = self.params['name']
+        self.option_problem = runtime_option_problem(self.params)
         self.runc = runc_from_params(self.params)
         self.root = effective_root(self.params)
         self.planned = []      # argv of every mutating runtime call, in check mode
         self.changed = False
+        # Options naming host paths, for option_of_path.
+        self.path_options = ['root'] + [name for name, value in self.params.items()
+                                        if isinstance(value, str) and name not in ('name', 'state')
+                                        and value.startswith('/')]
 
     def validate(self):
         raise NotImplementedError
+
+    def creates_lock(self):
+        """Whether the task may create the runc root and the lock file (a dry run never does)."""
+        return not self.check_mode
+
+    def option_of_path(self, filename):
+        """The path option a file belongs to (the one naming its nearest folder), for error messages."""
+        best, best_length = 'root', -1
+        for option in self.path_options:
+            value = self.params.get(option)
+            if not value or not filename:
+                continue
+            folder = os.path.join(value, '')
+            if (filename == value or filename.startswith(folder)) and len(value) > best_length:
+                best, best_length = option, len(value)
+        return best
 
     def manage(self):
         raise NotImplementedError
@@ -78,10 +100,14 @@ class ContainerTask:
         return path if os.path.isabs(path) else os.path.join(bundle, path)
 
     def run(self):
+        if self.option_problem:
+            self.module.fail_json(msg=self.option_problem, actions=[])
         try:
+            if self.params['lock_timeout'] < 0:
+                raise TaskError('lock_timeout: %s is negative' % self.params['lock_timeout'])
             self.validate()
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
-                               create=not self.check_mode) as lock:
+                               create=self.creates_lock()) as lock:
                 result = self.manage()
                 self.finish(lock)
         except TaskError as error:
@@ -90,4 +116,8 @@ class ContainerTask:
             self.module.fail_json(msg='lock_timeout: %s' % error)
         except RuncError as error:
             self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
+        except OSError as error:
+            # A file the task reads or writes: name the option it came from.
+            self.module.fail_json(msg='%s: %s' % (self.option_of_path(error.filename), error),
+                                  actions=self.actions())
         self.module.exit_json(**result)

@@ -49,7 +49,7 @@ options:
     description:
       - V(running) the container's process runs; V(paused) it exists and is frozen.
       - V(present) the container exists. A new one is created but not started; an existing one keeps its
-        status.
+        status, also when it has to be re-created (a stopped one is made anew and stopped again).
       - V(stopped) the container exists and its process is not running. A missing container is created
         and stopped without ever running its process.
       - V(absent) the container is stopped (O(kill_signal), O(stop_timeout), then SIGKILL) and deleted.
@@ -81,6 +81,14 @@ options:
       - Environment variables (C(process.env)), added to or overriding those of the default spec.
       - Values must be strings or numbers; quote V(yes), V(no) and V(null).
     type: dict
+  secret_env:
+    description:
+      - Environment variables whose values are secrets (passwords, tokens), added like O(env).
+      - The values reach the container's C(config.json) (mode 0600) and its process, and never a return
+        value, a diff, a log line or a warning. Their names (not values) are kept in the annotation
+        C(oci_runtime.runc.secret-env), so that M(oci_runtime.runc.runc_info) masks them too.
+      - A name may not be in both O(env) and O(secret_env).
+    type: dict
   cwd:
     description: Working directory of the process inside the container (C(process.cwd)).
     type: str
@@ -103,7 +111,8 @@ options:
   mounts:
     description:
       - Mounts added to those of the default spec and O(spec) (C(mounts)); one with the C(destination)
-        of an existing mount replaces it.
+        of an existing mount replaces it in its place in the list (mount order matters: a mount on
+        C(/dev) after C(/dev/pts) would hide it).
       - "Each is an OCI mount, for example V({destination: /data, type: bind, source: /srv/data,
         options: [rbind, rw]})."
     type: list
@@ -119,6 +128,10 @@ options:
       - Changes to C(memory.limit), C(memory.reservation), C(memory.swap), C(cpu.*), C(blockIO.weight)
         and C(pids.limit) are applied in place with C(runc update); removing one of them, or changing
         anything else (devices, hugepage limits, ...), re-creates the container.
+      - Numbers may be given as text (V("{{ limit }}") renders as text before ansible-core 2.19); fields
+        the OCI spec types as strings (C(cpu.cpus), C(cpu.mems), ...) stay text.
+      - If C(runc update) refuses a value (a memory limit below the current usage, say), the task fails
+        and C(config.json) keeps the values the container really runs with.
     type: dict
   recreate:
     description:
@@ -129,6 +142,17 @@ options:
     type: str
     choices: [auto, never, always]
     default: auto
+  runtime_change:
+    description:
+      - What to do with an existing container when the runtime changed since it was created (another
+        O(runtime_path), or a runtime whose default spec, C(runc spec), differs, as after an upgrade).
+      - V(keep) leaves it running: the task's options are compared over the default spec the container
+        was made from, so a runtime upgrade re-creates nothing.
+      - V(recreate) re-creates it over the new runtime's default spec (only containers whose config the
+        module wrote; the reasons are in RV(recreate_reasons)).
+    type: str
+    choices: [keep, recreate]
+    default: keep
   kill_signal:
     description: Signal that asks the process to stop, a name (V(SIGTERM), V(TERM)) or a number.
     type: raw
@@ -193,7 +217,12 @@ notes:
     (C(oci_runtime.runc.config-digest), C(oci_runtime.runc.resources-digest)), so C(runc state) alone
     tells whether a container matches. Resource updates applied later are recorded in
     C(<root>/.oci_runtime_runc.<name>.json); C(<root>/.oci_runtime_runc.<name>.lock) serialises tasks.
-  - The runtime's default spec is cached per runtime binary in C(<root>/.oci_runtime_runc.default-spec.*.json).
+  - The runtime's default spec is cached per runtime path in C(<root>/.oci_runtime_runc.default-spec.*.json).
+  - The record of each container holds the default spec it was made from; an existing container is
+    compared with the task over that spec, never over today's (see O(runtime_change) and the
+    collection's docs/idempotency.md).
+  - When re-creating fails (create or start), the previous container is made again as it was: its
+    config.json, create options, output files and status, paused included.
 seealso:
   - module: oci_runtime.runc.runc_exec
   - name: OCI runtime specification
@@ -309,7 +338,8 @@ actions:
   elements: list
   sample: [["runc", "--root", "/run/runc-apps", "update", "--resources=-", "web"]]
 recreate_reasons:
-  description: Why the container was (or would be) re-created; empty when it was not.
+  description: Why the container was (or would be) re-created, each starting with the option or part of the
+    config at the origin; empty when it was not.
   returned: always
   type: list
   elements: str
