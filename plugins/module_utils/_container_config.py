@@ -53,6 +53,7 @@ def mask_env(config, names=None):
     process['env'] = entries
     return masked
 
+
 # Fields of linux.resources that `runc update` applies to a live container.
 # A change anywhere else in the config needs a new container.
 UPDATABLE_RESOURCES = {
@@ -173,7 +174,7 @@ def coerce_resource_numbers(resources, option='resources'):
     def walk(value, path):
         if isinstance(value, dict):
             return {key: (copy.deepcopy(item) if key == 'unified' and not path else walk(item, path + (key,)))
-                      for key, item in value.items()}
+                    for key, item in value.items()}
         if isinstance(value, list):
             return [walk(item, path + (index,)) for index, item in enumerate(value)]
         field = next((part for part in reversed(path) if isinstance(part, str)), '')

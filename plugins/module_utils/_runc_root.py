@@ -271,6 +271,7 @@ def prune_orphans(root):
         names = os.listdir(root)
     except OSError:
         return
+
     def existing_keys():
         return {file_key(name) for name in os.listdir(root)
                 if not name.startswith('.') and os.path.isdir(os.path.join(root, name))}

@@ -111,8 +111,8 @@ options:
   mounts:
     description:
       - Mounts added to those of the default spec and O(spec) (C(mounts)); one with the C(destination)
-        of an existing mount replaces it in its place in the list (mount order matters: a mount on
-        C(/dev) after C(/dev/pts) would hide it).
+        of an existing mount replaces it in its place in the list, since mount order matters (a mount
+        on C(/dev) after C(/dev/pts) would hide it).
       - "Each is an OCI mount, for example V({destination: /data, type: bind, source: /srv/data,
         options: [rbind, rw]})."
     type: list
@@ -146,7 +146,7 @@ options:
     description:
       - What to do with an existing container when the runtime changed since it was created (another
         O(runtime_path), or a runtime whose default spec, C(runc spec), differs, as after an upgrade).
-      - V(keep) leaves it running: the task's options are compared over the default spec the container
+      - V(keep) leaves it running; the task's options are compared over the default spec the container
         was made from, so a runtime upgrade re-creates nothing.
       - V(recreate) re-creates it over the new runtime's default spec (only containers whose config the
         module wrote; the reasons are in RV(recreate_reasons)).
@@ -221,7 +221,7 @@ notes:
   - The record of each container holds the default spec it was made from; an existing container is
     compared with the task over that spec, never over today's (see O(runtime_change) and the
     collection's docs/idempotency.md).
-  - When re-creating fails (create or start), the previous container is made again as it was: its
+  - When re-creating fails (create or start), the previous container is made again as it was, with its
     config.json, create options, output files and status, paused included.
 seealso:
   - module: oci_runtime.runc.runc_exec
