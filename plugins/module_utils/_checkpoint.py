@@ -8,18 +8,28 @@ An image is complete when CRIU's ``inventory.img`` is in it. A checkpoint
 is written to a hidden sibling folder and renamed to ``image_path`` only
 once CRIU succeeded, so ``image_path`` never holds half an image; an image
 already there is replaced only with ``force``, and restore never removes one.
+
+Only what is an image is ever replaced: a folder holding nothing but runc's
+and CRIU's files, complete or carrying the marker this collection writes
+first into every folder it makes. Runc roots, bundles, rootfs folders and
+their ancestors are refused before anything is done, force or not.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
+    IMAGE_COMPLETE,
     CriuProblem,
+    NotAnImage,
     check_criu,
+    image_kind,
     log_tail,
+    mark_image_folder,
     remove_tree,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
@@ -80,10 +90,45 @@ def image_is_complete(path):
     return os.path.isfile(os.path.join(path, 'inventory.img'))
 
 
+def resolved_target(path):
+    """The path with its parent folders' symbolic links resolved; the last component as given."""
+    path = os.path.normpath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+def is_within(path, folder):
+    """Whether path is folder or lies below it (both resolved)."""
+    return path == folder or path.startswith(folder.rstrip('/') + '/')
+
+
+def rootfs_of(bundle):
+    """The rootfs folder a bundle's config.json names, or None when it cannot be read."""
+    try:
+        with open(os.path.join(bundle, 'config.json')) as stream:
+            rootfs = json.load(stream)['root']['path']
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return os.path.join(bundle, rootfs) if isinstance(rootfs, str) else None
+
+
+def looks_like_runc_root(path):
+    """A subfolder holding state.json, as runc keeps one per container; its name, or None."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return None
+    for name in sorted(names):
+        if os.path.isfile(os.path.join(path, name, 'state.json')):
+            return name
+    return None
+
+
 class CheckpointManager(ContainerTask):
     def __init__(self, module):
         super().__init__(module)
         self.image_path = self.params['image_path']
+        # Every check and every change of a checkpoint uses this one path.
+        self.image_target = resolved_target(self.image_path) if self.image_path else None
         # On a timeout, the runtime's CRIU must die with it, not linger holding mounts.
         self.runc.setpgid = True
         self.criu = None
@@ -93,7 +138,7 @@ class CheckpointManager(ContainerTask):
     def validate(self):
         params = self.params
         checked_id(self.container_id)
-        require_absolute(params, 'image_path', 'work_path', 'parent_path', 'bundle')
+        require_absolute(params, 'image_path', 'work_path', 'parent_path', 'bundle', 'status_file')
         if params['page_server'] and not _PAGE_SERVER.match(params['page_server']):
             raise TaskError('page_server: %r is not ADDRESS:PORT' % params['page_server'])
         for namespace in params['empty_ns'] or []:
@@ -102,8 +147,15 @@ class CheckpointManager(ContainerTask):
         if params['state'] == 'restored':
             if params['bundle'] and not os.path.isfile(os.path.join(params['bundle'], 'config.json')):
                 raise TaskError('bundle: %s has no config.json' % params['bundle'])
-        if self.image_path and os.path.realpath(self.image_path) == '/':
+        if self.image_path and (os.path.realpath(self.image_path) == '/' or self.image_target == '/'):
             raise TaskError('image_path: must not be /')
+        if params['status_file'] and not os.path.isdir(os.path.dirname(os.path.normpath(params['status_file']))):
+            raise TaskError('status_file: the folder of %s does not exist' % params['status_file'])
+        work_path = params['work_path']
+        if work_path and self.image_path and is_within(os.path.realpath(work_path),
+                                                       os.path.realpath(self.image_path)):
+            raise TaskError('work_path: %s is in image_path %s; CRIU writes its work files and logs there, which '
+                            'would change the image: give a folder of its own' % (work_path, self.image_path))
 
     def check_criu(self):
         try:
@@ -125,22 +177,64 @@ class CheckpointManager(ContainerTask):
             lazy_pages=params['lazy_pages'], status_file=params['status_file'], auto_dedup=params['auto_dedup'],
             extra_args=list(params['extra_args'] or []))
 
+    def protected_places(self, state):
+        """(folder, what it is) pairs an image must neither be nor hold: runc's and the containers'."""
+        places = [(os.path.realpath(self.root), 'the runc root of this task')]
+        containers = list(self.runc.list())
+        if state is not None and state['id'] not in [other.get('id') for other in containers]:
+            containers.append(state)
+        for container in containers:
+            bundle = container.get('bundle')
+            if not bundle:
+                continue
+            places.append((os.path.realpath(bundle), 'the bundle of container %s' % container.get('id')))
+            rootfs = container.get('rootfs') or rootfs_of(bundle)
+            if rootfs:
+                places.append((os.path.realpath(rootfs), 'the rootfs of container %s' % container.get('id')))
+        if self.params['bundle']:
+            places.append((os.path.realpath(self.params['bundle']), 'the bundle given in the bundle option'))
+        return places
+
+    def refuse_unsafe_target(self, state):
+        """Fail, before anything is done, when the checkpoint would replace what is not an image."""
+        target = self.image_target
+        for place, what in self.protected_places(state):
+            if target == place:
+                raise TaskError('image_path: %s is %s; a checkpoint never replaces it, force or not'
+                                % (self.image_path, what))
+            if is_within(place, target):
+                raise TaskError('image_path: %s holds %s (%s); a checkpoint never replaces it, force or not'
+                                % (self.image_path, what, place))
+            if what.startswith('the runc root') and is_within(target, place):
+                raise TaskError('image_path: %s is inside %s (%s), where runc keeps container state; give a '
+                                'folder outside it' % (self.image_path, what, place))
+        if os.path.isdir(target) and not os.path.islink(target):
+            container_folder = looks_like_runc_root(target)
+            if container_folder:
+                raise TaskError('image_path: %s looks like a runc root (%s/state.json); a checkpoint never '
+                                'replaces it, force or not' % (self.image_path, container_folder))
+        try:
+            return image_kind(target)
+        except NotAnImage as problem:
+            raise TaskError('image_path: %s %s; it is not a checkpoint image, so it is left alone: choose a '
+                            'path where nothing is, or remove it yourself' % (self.image_path, problem))
+
     def checkpoint(self, state):
         """Make the image, or explain why not; returns without change when there is nothing to do."""
         params = self.params
         keeps_running = params['leave_running'] or params['pre_dump']
         alive = state is not None and state['status'] in ALIVE
-        complete = image_is_complete(self.image_path)
+        existing = self.refuse_unsafe_target(state)
+        complete = existing == IMAGE_COMPLETE
         if complete and not params['force'] and (keeps_running or not alive):
             return
-        if os.path.lexists(self.image_path) and not params['force']:
+        if existing and not params['force']:
             if complete:
                 raise TaskError('force: %s already holds a checkpoint image and container %s still runs; '
                                 'set force to replace the image, or leave_running to keep the container '
                                 'running beside it' % (self.image_path, self.container_id))
-            raise TaskError('image_path: %s exists but holds no complete checkpoint image (no '
-                            'inventory.img); remove it, or set force to replace it'
-                            % self.image_path)
+            raise TaskError('image_path: %s holds an incomplete checkpoint image this collection left (no '
+                            'inventory.img); set force to replace it' % self.image_path)
         if not alive:
             raise TaskError('name: container %s is %s, so there is nothing to checkpoint, and %s holds '
                             'no complete image' % (self.container_id, state['status'] if state else 'absent',
@@ -148,54 +242,84 @@ class CheckpointManager(ContainerTask):
         self.check_criu()
         self.changed = True
         if self.check_mode:
-            self.planned.append(self.runc.argv('checkpoint', *self.checkpoint_options(self.image_path).args()
+            self.planned.append(self.runc.argv('checkpoint', *self.checkpoint_options(self.image_target).args()
                                                + [self.container_id]))
             return
-        self.write_image()
+        try:
+            self.write_image()
+        except OSError as error:
+            raise TaskError('image_path: cannot write the image at %s: %s; the host was left as it was, '
+                            'and container %s is %s' % (self.image_path, error, self.container_id,
+                                                        self.status_now()))
+
+    def status_now(self):
+        state = current_state(self.runc, self.container_id)
+        return state['status'] if state else 'gone'
+
+    def hidden_sibling(self, kind):
+        """A new, empty, hidden folder beside the image, for a partial or a previous image."""
+        target = self.image_target
+        return tempfile.mkdtemp(prefix='.%s.%s-' % (os.path.basename(target), kind), dir=os.path.dirname(target))
 
     def write_image(self):
-        """Checkpoint into a hidden sibling folder, then move it into place."""
-        parent = os.path.dirname(self.image_path.rstrip('/'))
+        """Checkpoint into a folder marked as ours, and keep the image there only once it is complete."""
+        target = self.image_target
+        parent = os.path.dirname(target)
         if not os.path.isdir(parent):
             os.makedirs(parent, mode=0o700)
+        previous = None
         if self.params['lazy_pages']:
             # The restoring side reads the image while the dump still serves
-            # pages: it has to be where it was told, from the start.
-            partial = self.image_path
-            if os.path.lexists(partial):
-                remove_tree(partial)  # only reached with force
-            os.makedirs(partial, mode=0o700)
+            # pages: it has to be where it was told, from the start. An image
+            # already there waits aside until the new one is complete.
+            if os.path.lexists(target):
+                previous = self.hidden_sibling('previous')
+                os.rmdir(previous)
+                os.rename(target, previous)
+            partial = target
+            try:
+                os.mkdir(partial, 0o700)
+            except OSError:
+                if previous:
+                    os.rename(previous, target)
+                raise
         else:
-            partial = tempfile.mkdtemp(prefix='.%s.partial-' % os.path.basename(self.image_path.rstrip('/')),
-                                       dir=parent)
+            partial = self.hidden_sibling('partial')
         try:
+            mark_image_folder(partial, self.container_id)
             self.runc.checkpoint(self.container_id, self.checkpoint_options(partial))
             if not image_is_complete(partial):
                 raise RuncError('CRIU reported success but wrote no inventory.img to %s' % partial)
-        except RuncError as error:
+        except (RuncError, OSError) as error:
             details = log_tail(self.params['work_path'] or partial, 'dump.log')
             remove_tree(partial)
-            state = current_state(self.runc, self.container_id)
-            raise RuncError('%s%s; no image was kept, and container %s is %s' % (
-                error, ' (CRIU: %s)' % details if details else '', self.container_id,
-                state['status'] if state else 'gone'),
+            if previous:
+                os.rename(previous, target)
+            if isinstance(error, OSError):
+                raise
+            raise RuncError('%s%s; no image was kept%s, and container %s is %s' % (
+                error, ' (CRIU: %s)' % details if details else '',
+                ' (the earlier image is back in place)' if previous else '', self.container_id,
+                self.status_now()),
                 argv=error.argv, exit_status=error.exit_status, stdout=error.stdout, stderr=error.stderr,
                 runc_message=error.runc_message)
-        if partial != self.image_path:
+        if previous:
+            remove_tree(previous)
+        if partial != target:
             self.move_into_place(partial)
 
     def move_into_place(self, partial):
+        target = self.image_target
         previous = None
-        if os.path.lexists(self.image_path):
-            previous = tempfile.mkdtemp(prefix='.%s.previous-' % os.path.basename(self.image_path.rstrip('/')),
-                                        dir=os.path.dirname(self.image_path.rstrip('/')))
+        if os.path.lexists(target):
+            previous = self.hidden_sibling('previous')
             os.rmdir(previous)
-            os.rename(self.image_path, previous)
+            os.rename(target, previous)
         try:
-            os.rename(partial, self.image_path)
+            os.rename(partial, target)
         except OSError:
             if previous:
-                os.rename(previous, self.image_path)
+                os.rename(previous, target)
             remove_tree(partial)
             raise
         if previous:

@@ -12,9 +12,11 @@ needs, is reported before a container is touched.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import re
 import shutil
+import stat
 import subprocess
 
 # runc 1.1 refuses CRIU older than 3.0 for checkpoint and restore.
@@ -85,11 +87,13 @@ def pipe_max_size():
 
 
 def remove_tree(path):
-    """Remove a folder CRIU worked in, detaching mounts CRIU left in it first.
+    """Remove a folder this collection made for CRIU, never reaching beyond its filesystem.
 
     A CRIU killed halfway leaves its cgroup yard (``.criu.cgyard.*``)
-    mounted in the work folder; removing through those mounts would reach
-    into the host's cgroups.
+    mounted in the work folder; those mounts are detached first, and the
+    removal then refuses (OSError) to enter anything still on another
+    filesystem, as ``rm --one-file-system`` would, so it never reaches into
+    the host's cgroups. Symbolic links are removed, never followed.
     """
     if not os.path.lexists(path):
         return
@@ -107,7 +111,100 @@ def remove_tree(path):
         libc = ctypes.CDLL(None, use_errno=True)
         for point in sorted(mounts, key=len, reverse=True):
             libc.umount2(point.encode(), _MNT_DETACH)
-    shutil.rmtree(path)
+    top = os.lstat(path)
+    if not stat.S_ISDIR(top.st_mode):
+        os.unlink(path)
+        return
+    _remove_below(path, top.st_dev)
+    os.rmdir(path)
+
+
+def _remove_below(folder, device):
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                if info.st_dev != device:
+                    raise OSError(errno.EXDEV, 'still a mount point, left in place', entry.path)
+                _remove_below(entry.path, device)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+
+
+# -- what an image folder holds ------------------------------------------------------------------
+
+# Written first into every folder runc_checkpoint makes for an image: a
+# folder without inventory.img is only ever replaced when it carries this.
+MARKER = '.oci_runtime_runc.checkpoint'
+# What runc and CRIU write into an image folder: CRIU's *.img files (pages,
+# cores, tmpfs-*.tar.gz.img, ...), the logs and statistics of dump and
+# restore when the work folder is the image folder, runc's descriptors.json.
+_IMAGE_FILE = re.compile(r'^[A-Za-z0-9_.-]+\.img$')
+_IMAGE_EXTRAS = frozenset(('descriptors.json', 'dump.log', 'restore.log', 'stats-dump', 'stats-restore',
+                           'irmap-cache', MARKER))
+# A CRIU killed halfway leaves its cgroup yard in the work folder.
+_CGYARD = '.criu.cgyard.'
+
+IMAGE_COMPLETE = 'complete'
+IMAGE_PARTIAL = 'partial'     # one this collection left: the marker, no inventory.img
+
+
+class NotAnImage(Exception):
+    """A path that is not a checkpoint image; the message says what it is instead."""
+
+
+def image_kind(path):
+    """What the folder at path is: None when nothing is there, IMAGE_COMPLETE or IMAGE_PARTIAL.
+
+    Raises NotAnImage for anything else: a symbolic link, a file, an empty
+    folder, a folder holding files that are not runc's and CRIU's, a folder
+    without inventory.img and without this collection's marker.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise NotAnImage('is a symbolic link (to %s)' % os.readlink(path))
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotAnImage('is a file, not a checkpoint image folder')
+    names = sorted(os.listdir(path))
+    if not names:
+        raise NotAnImage('is an empty folder that this collection did not make')
+    marked = _is_regular(os.path.join(path, MARKER))
+    foreign = [name for name in names if not _belongs_to_image(path, name, marked)]
+    if foreign:
+        raise NotAnImage('holds files that are not part of a checkpoint image (%s%s)'
+                         % (', '.join(foreign[:5]), ', ...' if len(foreign) > 5 else ''))
+    if _is_regular(os.path.join(path, 'inventory.img')):
+        return IMAGE_COMPLETE
+    if marked:
+        return IMAGE_PARTIAL
+    raise NotAnImage('holds no inventory.img and no %s marker, so it is neither a complete checkpoint image '
+                     'nor one this collection started' % MARKER)
+
+
+def _is_regular(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _belongs_to_image(folder, name, marked):
+    full = os.path.join(folder, name)
+    if marked and name.startswith(_CGYARD):
+        return os.path.isdir(full) and not os.path.islink(full)
+    return (_IMAGE_FILE.match(name) is not None or name in _IMAGE_EXTRAS) and _is_regular(full)
+
+
+def mark_image_folder(path, container_id):
+    """Claim a folder this collection just made, before CRIU writes into it."""
+    with open(os.path.join(path, MARKER), 'w') as marker:
+        marker.write('A checkpoint image folder made by oci_runtime.runc.runc_checkpoint for container %s.\n'
+                     'runc_checkpoint replaces it only with force, and only while it holds nothing but '
+                     'CRIU\'s files.\n' % container_id)
 
 
 def log_tail(folder, name, lines=5):

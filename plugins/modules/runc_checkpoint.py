@@ -15,6 +15,7 @@ description:
     image is written to a hidden folder beside O(image_path) and moved there only when CRIU succeeded,
     so O(image_path) never holds half an image. On failure the partial folder is removed and the
     container keeps running.
+  - Only what the module can tell is a checkpoint image is ever replaced or removed, see O(force).
   - V(restored) brings the container back from the image with C(runc restore), here or on another host
     the image was copied to. Restoring never removes or changes the image.
   - Before acting, the module checks the CRIU on E(PATH) (present, recent enough, passing C(criu check))
@@ -52,11 +53,29 @@ options:
     choices: [checkpointed, restored]
     default: checkpointed
   image_path:
-    description: Absolute path of the image folder. Its parent folder is created when missing.
+    description:
+      - Absolute path of the image folder. Its parent folder is created when missing.
+      - Symbolic links in its parent folders are resolved, and every check and change uses the
+        resolved path. To checkpoint, O(image_path) itself must not be a symbolic link; restoring reads
+        through one.
+      - Every folder the module makes for an image first gets a marker file,
+        C(.oci_runtime_runc.checkpoint), so that a checkpoint cut short can be told from other folders.
+      - To checkpoint, O(image_path) must not be V(/), a runc root (O(root), or any folder with
+        subfolders holding C(state.json)), inside O(root), the bundle or rootfs of a container of
+        O(root), or an ancestor of any of these. The task fails before doing anything, in check mode
+        too, force or not.
     type: path
     required: true
   force:
-    description: Replace an image that already exists at O(image_path).
+    description:
+      - Replace a checkpoint image that already exists at O(image_path).
+      - Only a checkpoint image is ever replaced. A complete one holds C(inventory.img); one that a
+        checkpoint of this module left incomplete holds the marker file. Either must hold nothing but
+        CRIU's and runc's files (C(*.img), C(dump.log), C(restore.log), C(stats-dump), C(stats-restore),
+        C(irmap-cache), C(descriptors.json)) and the marker. Anything else at O(image_path) (a file, an
+        empty folder, a folder holding other files) is refused, with or without O(force).
+      - With O(lazy_pages), the image already there is moved to a hidden folder beside it while the new
+        one is written, put back if the checkpoint fails, and removed only once the new one is complete.
     type: bool
     default: false
   work_path:
@@ -64,6 +83,8 @@ options:
       - Folder for CRIU's work files and logs. By default the image folder for a checkpoint, and a
         private temporary folder for a restore, which leaves the image unchanged.
       - For O(lazy_pages), the same folder the C(criu lazy-pages) daemon was given with C(-W).
+      - Must not be O(image_path) or inside it, so that CRIU's logs never change an image. The module
+        never removes a O(work_path) you give.
     type: path
   parent_path:
     description: Image of an earlier pre-dump to build on (C(--parent-path)); needs a kernel with memory
@@ -119,8 +140,9 @@ options:
     type: bool
     default: false
   status_file:
-    description: File (often a FIFO) CRIU writes a NUL byte to once the lazy-pages page server is ready
-      (C(--status-fd)). A FIFO needs a reader before the checkpoint can start.
+    description: Absolute path of a file (often a FIFO) CRIU writes a NUL byte to once the lazy-pages page
+      server is ready (C(--status-fd)). A FIFO needs a reader before the checkpoint can start. Its folder
+      must exist.
     type: path
   auto_dedup:
     description: Deduplicate memory pages of the image against its parent (C(--auto-dedup)).
