@@ -13,7 +13,7 @@ class ModuleDocFragment:
 options:
   runtime_path:
     description:
-      - The runtime binary, a name looked up on E(PATH) or an absolute path.
+      - The runtime binary, a name looked up on E(PATH) or an absolute path. It must not be empty.
       - Any runtime with runc's command line works, for example C(crun).
     type: str
     default: runc
@@ -22,6 +22,8 @@ options:
       - The runtime's state folder (C(--root)).
       - Defaults to the runtime's own default, C(/run/runc) for runc run as root.
       - Use a folder of your own to keep the containers of a play apart from everybody else's.
+      - It must be an absolute path, and a folder if it exists; anything else fails the task before
+        anything runs.
     type: path
   debug:
     description: Make the runtime log at debug level (C(--debug)).
@@ -50,6 +52,7 @@ options:
   runtime_timeout:
     description:
       - Seconds one runtime call may take before it is killed and the task fails.
+      - V(0) means no limit. A negative number fails the task before anything runs.
     type: float
     default: 600
 notes:

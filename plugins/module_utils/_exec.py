@@ -6,19 +6,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import math
 import os
 import re
+import shutil
 import signal
 import tempfile
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import ConfigError, merge_env
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
+    ConfigError,
+    hide_secrets,
+    merge_env,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
     runtime_argument_spec,
+    runtime_fault,
+    runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError, checked_id
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
@@ -29,12 +38,13 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
 )
 
 CAPABILITY = re.compile(r'^CAP_[A-Z0-9_]+$')
-CAPABILITY_SETS = ('bounding', 'effective', 'permitted', 'ambient')
-# What runc exec itself falls back to for a container whose config cannot be read.
-FALLBACK_PROCESS = {
-    'terminal': False, 'cwd': '/', 'user': {'uid': 0, 'gid': 0},
-    'env': ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-}
+# Inheritable too: the kernel raises an ambient capability only when it is also
+# inheritable, and a process of a user other than root keeps across execve only
+# its ambient ones (runc exec --cap, since 1.1.2, leaves inheritable alone and so
+# gives such a process nothing).
+CAPABILITY_SETS = ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')
+# uid_t and gid_t are 32 bits; (uid_t) -1 means "no change" to the kernel, never a user.
+MAX_ID = 2 ** 32 - 2
 
 
 def argument_spec():
@@ -42,6 +52,7 @@ def argument_spec():
         name=dict(type='str', required=True, aliases=['id']),
         argv=dict(type='list', elements='str', required=True),
         env=dict(type='dict'),
+        secret_env=dict(type='dict', no_log=True),
         cwd=dict(type='str'),
         user=dict(type='dict', options=dict(uid=dict(type='int', required=True),
                                             gid=dict(type='int', default=0))),
@@ -57,32 +68,116 @@ def argument_spec():
 
 
 class ExecError(Exception):
-    """Bad input; the message names the option."""
+    """Bad input, or a container whose process settings cannot be used; the message names the option."""
 
 
-def container_process(bundle):
-    """The process section of the container's config.json, or runc's fallback."""
+def container_process(container_id, bundle):
+    """The process object of the container's config.json, which the exec'd process starts from.
+
+    Never a default in its place: a default would run as root with every
+    default capability, more than the container's own process may have.
+    """
+    path = os.path.join(bundle or '', 'config.json')
+    problem = 'name: cannot read the process settings of container %s from %s: ' % (container_id, path)
     try:
-        with open(os.path.join(bundle, 'config.json')) as stream:
-            process = json.load(stream).get('process')
-    except (OSError, ValueError, AttributeError):
-        process = None
-    return copy.deepcopy(process) if isinstance(process, dict) else copy.deepcopy(FALLBACK_PROCESS)
+        with open(path, 'rb') as stream:
+            config = json.load(stream)
+    except OSError as error:
+        raise ExecError(problem + (error.strerror or str(error)))
+    except ValueError as error:
+        raise ExecError(problem + 'not JSON (%s)' % error)
+    process = config.get('process') if isinstance(config, dict) else None
+    if not isinstance(process, dict):
+        raise ExecError(problem + 'it has no process object')
+    if not isinstance(process.get('user', {}), dict) or not isinstance(process.get('capabilities', {}), dict):
+        raise ExecError(problem + 'its user or capabilities are not objects')
+    return copy.deepcopy(process)
+
+
+def _no_nul(option, text):
+    if '\0' in text:
+        raise ExecError('%s: %r holds a NUL character, which no process can receive' % (option, text[:50]))
+
+
+def _env_names(option, variables):
+    for key in variables:
+        if not key or '=' in key or '\0' in key:
+            raise ExecError('%s: invalid variable name %r' % (option, key[:50]))
+
+
+def _checked_secret_env(secret_env):
+    """secret_env as names and strings; no message ever quotes a value."""
+    _env_names('secret_env', secret_env)
+    checked = {}
+    for key, value in secret_env.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ExecError('secret_env: the value of %s must be a string or a number (quote it)' % key)
+        checked[key] = str(value)
+        if '\0' in checked[key]:
+            raise ExecError('secret_env: the value of %s holds a NUL character' % key)
+    return checked
+
+
+def _checked_id(option, number):
+    if not 0 <= number <= MAX_ID:
+        raise ExecError('%s: %d is not a user or group id (0 to %d)' % (option, number, MAX_ID))
+    return number
+
+
+def validate(params):
+    """Refuse bad input before anything runs; the message starts with the option."""
+    if not params['argv'] or not params['argv'][0]:
+        raise ExecError('argv: the command line must not be empty')
+    for arg in params['argv']:
+        _no_nul('argv', arg)
+    if params['env']:
+        _env_names('env', params['env'])
+        for value in params['env'].values():
+            _no_nul('env', str(value))
+    if params['secret_env']:
+        _checked_secret_env(params['secret_env'])
+        both = sorted(set(params['env'] or {}) & set(params['secret_env']))
+        if both:
+            raise ExecError('secret_env: %s also in env; give each variable once' % ', '.join(both))
+    if params['cwd'] is not None:
+        _no_nul('cwd', params['cwd'])
+        if not params['cwd'].startswith('/'):
+            raise ExecError('cwd: %r must be an absolute path inside the container' % params['cwd'])
+    if params['user']:
+        _checked_id('user', params['user']['uid'])
+        _checked_id('user', params['user']['gid'])
+    for gid in params['additional_gids'] or []:
+        _checked_id('additional_gids', gid)
+    if params['stdin'] is not None and params['detach']:
+        raise ExecError('stdin: a detached process cannot be given input')
+    if math.isnan(params['timeout']) or params['timeout'] < 0 or math.isinf(params['timeout']):
+        raise ExecError('timeout: %s is not a number of seconds; give 0 to wait as long as it takes'
+                        % params['timeout'])
 
 
 def build_process(base, params):
-    """The OCI process to exec: the container's, with the task's options on top."""
+    """The OCI process to exec: the container's, with the task's options on top.
+
+    Only what the task asks for changes; user, capabilities, noNewPrivileges,
+    rlimits, AppArmor profile and SELinux label stay the container's.
+    """
     process = copy.deepcopy(base)
     process['args'] = list(params['argv'])
     process['terminal'] = False
+    process.pop('consoleSize', None)
     if params['env']:
         try:
             process['env'] = merge_env(process.get('env'), params['env'])
         except ConfigError as error:
             raise ExecError(str(error))
+    if params['secret_env']:
+        # After env, so that a secret wins over the container's own entry of that name.
+        try:
+            process['env'] = merge_env(process.get('env'), _checked_secret_env(params['secret_env']))
+        except ConfigError:
+            # Its message may quote the value.
+            raise ExecError('secret_env: invalid variable')
     if params['cwd']:
-        if not params['cwd'].startswith('/'):
-            raise ExecError('cwd: %r must be an absolute path inside the container' % params['cwd'])
         process['cwd'] = params['cwd']
     if params['user']:
         process['user'] = dict(process.get('user') or {}, uid=params['user']['uid'],
@@ -104,61 +199,94 @@ def build_process(base, params):
     return process
 
 
+@contextlib.contextmanager
+def temporary_files_in(folder):
+    """Make the client's temporary files (the process JSON, its private log) in folder.
+
+    The process JSON holds secret_env's values: it belongs in a folder only
+    root can enter, not in the shared temporary folder.
+    """
+    previous = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+
+
 class ExecRunner:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.runc = runc_from_params(self.params)
+        self.runc = None
+        self.secrets = [str(value) for value in (self.params['secret_env'] or {}).values()]
 
     def fail(self, msg, **extra):
-        self.module.fail_json(msg=msg, cmd=self.cmd(), **extra)
+        self.module.fail_json(**hide_secrets(dict(extra, msg=msg, cmd=self.cmd()), self.secrets))
 
     def cmd(self):
-        return self.runc.commands_run[-1] if self.runc.commands_run else []
+        return self.runc.commands_run[-1] if self.runc and self.runc.commands_run else []
 
     def run(self):
         params = self.params
         container_id = params['name']
+        problem = runtime_option_problem(params)
+        if problem:
+            self.fail(problem)
         try:
             checked_id(container_id)
-        except TaskError as error:
+            validate(params)
+        except (TaskError, ExecError) as error:
             self.fail(str(error))
-        if not params['argv']:
-            self.fail('argv: the command line must not be empty')
-        if params['timeout'] < 0:
-            self.fail('timeout: must not be negative')
-        if params['detach'] and params['stdin'] is not None:
-            self.fail('stdin: a detached process cannot be given input')
+        self.runc = runc_from_params(params)
         try:
             state = current_state(self.runc, container_id)
         except RuncError as error:
-            self.fail(str(error), **error_result(error))
+            self.fail(runtime_fault(error, 'name'), **error_result(error))
         if state is None:
             self.fail('name: container %s does not exist' % container_id)
+        if not isinstance(state, dict) or not isinstance(state.get('status'), str) \
+                or not isinstance(state.get('bundle'), str):
+            self.fail('runtime_path: %s state %s printed no status and bundle: %r'
+                      % (params['runtime_path'], container_id, state))
         if state['status'] != 'running':
             self.fail('name: container %s is %s, not running' % (container_id, state['status']))
         try:
-            process = build_process(container_process(state['bundle']), params)
+            process = build_process(container_process(container_id, state['bundle']), params)
         except ExecError as error:
             self.fail(str(error))
+        self.module.exit_json(**hide_secrets(self.exec(container_id, process), self.secrets))
 
+    def exec(self, container_id, process):
+        """Run the process; the result to return, or a failure."""
+        params = self.params
         # The process gets the task's time limit, not the runtime's.
         self.runc.timeout = params['timeout'] or None
-        private = tempfile.mkdtemp(prefix='runc-exec-')
-        pid_file = os.path.join(private, 'pid')
         try:
-            outcome = self.runc.exec(container_id, process, ExecOptions(
-                pid_file=pid_file, detach=params['detach'], io=ProcessIO(stdin_data=params['stdin'])))
-            pid = read_pid_file(pid_file) if params['detach'] else None
+            private = tempfile.mkdtemp(prefix='runc-exec-')
+        except OSError as error:
+            self.fail('name: cannot make a private folder to run a process in container %s: %s'
+                      % (container_id, error.strerror or error))
+        pid_file = os.path.join(private, 'pid')
+        pid = None
+        try:
+            with temporary_files_in(private):
+                outcome = self.runc.exec(container_id, process, ExecOptions(
+                    pid_file=pid_file, detach=params['detach'], io=ProcessIO(stdin_data=params['stdin'])))
+            if params['detach']:
+                pid = read_pid_file(pid_file)
         except RuncError as error:
             if error.timed_out:
                 self.fail('timeout: the process ran longer than %s seconds and was killed%s'
                           % (params['timeout'], self.kill_left_over(pid_file)), **error_result(error))
-            self.fail(str(error), **error_result(error))
+            if error.argv is None or error.exit_status is None:
+                self.fail(runtime_fault(error, 'argv'), **error_result(error))
+            self.fail('argv: cannot run the process in container %s: %s' % (container_id, error),
+                      **error_result(error))
+        except OSError as error:
+            self.fail('name: cannot run a process in container %s: %s' % (container_id, error.strerror or error))
         finally:
-            for leftover in os.listdir(private):
-                os.unlink(os.path.join(private, leftover))
-            os.rmdir(private)
+            shutil.rmtree(private, ignore_errors=True)
 
         stdout, stderr = outcome.stdout or '', outcome.stderr or ''
         if params['strip_empty_ends']:
@@ -169,9 +297,9 @@ class ExecRunner:
         if pid is not None:
             result['pid'] = pid
         if params['check_rc'] and outcome.exit_status != 0:
-            self.module.fail_json(msg='the process exited with status %d' % outcome.exit_status, **result)
+            self.fail('argv: the process exited with status %d' % outcome.exit_status, **result)
         # Ansible takes a non-zero rc for failure unless told otherwise.
-        self.module.exit_json(failed=False, **result)
+        return dict(result, failed=False)
 
     @staticmethod
     def kill_left_over(pid_file):

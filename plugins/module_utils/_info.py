@@ -11,10 +11,13 @@ import os
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import mask_env, secret_env_names
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
     runtime_argument_spec,
+    runtime_fault,
+    runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
 
@@ -33,6 +36,7 @@ def argument_spec():
         gather=dict(type='list', elements='str', choices=list(GATHER), default=['state']),
         ps_args=dict(type='list', elements='str'),
         max_workers=dict(type='int', default=8),
+        mask_env=dict(type='bool', default=False),
     )
 
 
@@ -41,6 +45,12 @@ def container_entry(state):
     entry['annotations'] = entry['annotations'] or {}
     entry['exists'] = True
     return entry
+
+
+def state_shaped(state):
+    """Whether one entry of ``runc list`` has the fields the module reads, of the right types."""
+    return (isinstance(state, dict) and isinstance(state.get('id'), str) and isinstance(state.get('status'), str)
+            and isinstance(state.get('annotations') or {}, dict))
 
 
 def matches(state, statuses, annotations):
@@ -55,16 +65,31 @@ class InfoGatherer:
         self.module = module
         self.params = module.params
         self.gather = set(self.params['gather'])
-        self.runc = runc_from_params(self.params)
+        self.runc = None
 
     def validate(self):
+        problem = runtime_option_problem(self.params)
+        if problem:
+            self.module.fail_json(msg=problem)
         for name in self.params['name'] or []:
             try:
                 validate_container_id(name)
             except RuncError as error:
                 self.module.fail_json(msg='name: %s' % error)
+        for value in self.params['ps_args'] or []:
+            if '\0' in value:
+                self.module.fail_json(msg='ps_args: %r holds a NUL character' % value[:50])
         if self.params['max_workers'] < 1:
             self.module.fail_json(msg='max_workers: must be at least 1')
+
+    def listed(self):
+        """``runc list``, refused unless it is a list of states with an id each."""
+        states = self.runc.list()
+        if not isinstance(states, list) or not all(map(state_shaped, states)):
+            raise RuncError('%s list printed something else than a list of container states: %r'
+                            % (self.params['runtime_path'], str(states)[:200]),
+                            argv=self.runc.commands_run[-1], exit_status=0)
+        return states
 
     def selected(self, listed):
         """The containers the task asks about, in a stable order."""
@@ -108,14 +133,20 @@ class InfoGatherer:
                 parts['stats'] = None
         return parts
 
-    @staticmethod
-    def read_config(entry):
+    def read_config(self, entry):
+        """The bundle's config.json, its secret env values masked (every env value with mask_env)."""
         path = os.path.join(entry.get('bundle') or '', 'config.json')
         try:
-            with open(path) as stream:
-                return json.load(stream)
+            with open(path, 'rb') as stream:
+                config = json.load(stream)
         except (OSError, ValueError):
             return None
+        if not isinstance(config, dict):
+            return None
+        if self.params['mask_env']:
+            return mask_env(config)
+        # None (a malformed annotation cannot say which values are secret) masks them all.
+        return mask_env(config, secret_env_names(config))
 
     def runtime(self):
         runtime = {}
@@ -127,8 +158,9 @@ class InfoGatherer:
 
     def run(self):
         self.validate()
+        self.runc = runc_from_params(self.params)
         try:
-            containers = self.selected(self.runc.list())
+            containers = self.selected(self.listed())
             existing = [entry for entry in containers if entry['exists']]
             if existing and self.gather & {'processes', 'stats', 'config'}:
                 workers = min(self.params['max_workers'], len(existing))
@@ -140,7 +172,10 @@ class InfoGatherer:
                             entry.clear()
                             entry['id'] = container_id
                         entry.update(parts)
+        except RuncError as error:
+            self.module.fail_json(msg=runtime_fault(error, 'root'), **error_result(error))
+        try:
             runtime = self.runtime()
         except RuncError as error:
-            self.module.fail_json(msg=str(error), **error_result(error))
+            self.module.fail_json(msg=runtime_fault(error, 'gather'), **error_result(error))
         self.module.exit_json(changed=False, containers=containers, runtime=runtime)

@@ -12,9 +12,13 @@ short_description: Run a process in a running OCI container with runc exec
 version_added: 0.1.0
 description:
   - Runs a process inside a running container (C(runc exec)) and returns its exit status and output.
-  - The process starts from the container's own process settings (environment, user, capabilities,
-    working directory, ...), read from the bundle's C(config.json), with the options below applied on
-    top, as C(runc exec) does on the command line.
+  - The process starts from the container's own process settings (environment, user, additional
+    groups, capabilities, C(noNewPrivileges), rlimits, AppArmor profile, SELinux label, working
+    directory), read from the bundle's C(config.json), with the options below applied on top, as
+    C(runc exec) does on the command line. It never gets more privilege than the container's own
+    process unless O(user), O(capabilities) or O(no_new_privileges) ask for it.
+  - When the bundle's C(config.json) is missing, unreadable, not JSON or has no C(process) object, the
+    task fails and nothing runs; no default settings take their place.
   - Like M(ansible.builtin.command), it always reports a change; use C(changed_when) to say otherwise.
 author:
   - oci_runtime.runc developers (@oci-runtime)
@@ -46,11 +50,22 @@ options:
   env:
     description: Environment variables, added to or overriding the container's.
     type: dict
+  secret_env:
+    description:
+      - Environment variables whose values are secret (passwords, tokens), added to or overriding the
+        container's.
+      - Their values never appear in the task's result, messages or logs, nor on the runtime's command
+        line; the process description runc reads is a file only root can read, in a folder only root
+        can enter, removed when the task ends.
+      - A name may not be in both O(env) and O(secret_env).
+    type: dict
   cwd:
     description: Working directory inside the container; the container's own by default.
     type: str
   user:
-    description: User and group the process runs as; the container's own by default.
+    description:
+      - User and group the process runs as; the container's own by default.
+      - The container's additional groups stay unless O(additional_gids) is given.
     type: dict
     suboptions:
       uid:
@@ -62,13 +77,15 @@ options:
         type: int
         default: 0
   additional_gids:
-    description: Supplementary group ids.
+    description: Supplementary group ids, in place of the container's.
     type: list
     elements: int
   capabilities:
     description:
       - Capabilities (V(CAP_NET_ADMIN) or V(NET_ADMIN)) given to the process, added to the
-        container's bounding, effective, permitted and ambient sets, as C(runc exec --cap) does.
+        container's bounding, effective, permitted, inheritable and ambient sets.
+      - Unlike C(runc exec --cap), which leaves the inheritable set alone, this gives the capabilities
+        to a process of a user other than root too (ambient capabilities must be inheritable).
     type: list
     elements: str
   no_new_privileges:
@@ -90,13 +107,17 @@ options:
     type: bool
     default: false
   check_rc:
-    description: Fail when the process exits with a status other than 0.
+    description: Fail when the process exits with a status other than 0 (the message starts with C(argv:)).
     type: bool
     default: true
   strip_empty_ends:
     description: Remove empty lines at the end of RV(stdout) and RV(stderr), as M(ansible.builtin.command) does.
     type: bool
     default: true
+notes:
+  - Every failure's message starts with the option at fault, for example C(name:) for a container that
+    does not exist or whose settings cannot be read, C(argv:) for a process runc cannot start,
+    C(runtime_path:) for a runtime that does not answer as runc does.
 seealso:
   - module: oci_runtime.runc.runc_container
 '''
@@ -119,6 +140,8 @@ EXAMPLES = r'''
       gid: 1000
     env:
       DATABASE_URL: postgres://db/app
+    secret_env:
+      DATABASE_PASSWORD: "{{ vault_database_password }}"
     timeout: 300
 
 - name: Feed a script through stdin, and accept a non-zero exit
@@ -169,7 +192,7 @@ cmd:
   returned: always
   type: list
   elements: str
-  sample: [runc, --root, /run/runc-apps, exec, --process, /tmp/runc-process-x.json, web]
+  sample: [runc, --root, /run/runc-apps, exec, --process, /tmp/runc-exec-1a2b/runc-process-3c4d.json, web]
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -54,7 +54,9 @@ options:
       - V(state) the state runc reports, always included.
       - V(processes) the container's pids and the C(runc ps) table (see O(ps_args)).
       - V(stats) the C(runc events --stats) data, every field runc prints.
-      - V(config) the C(config.json) of the container's bundle.
+      - V(config) the C(config.json) of the container's bundle. The values of the environment variables
+        that M(oci_runtime.runc.runc_container) got through its C(secret_env) option (named in the
+        C(oci_runtime.runc.secret-env) annotation) read C(********); see O(mask_env) to mask every value.
       - V(version) and V(features) describe the runtime, in RV(runtime).
     type: list
     elements: str
@@ -69,7 +71,19 @@ options:
     description: How many containers are queried at the same time for processes, stats and config.
     type: int
     default: 8
+  mask_env:
+    description:
+      - With O(gather=config), report every environment value of RV(containers[].config) as C(********),
+        for containers made by anything (containerd, podman, hand-written bundles) that may keep secrets
+        in their environment. The names stay.
+      - Values named secret by the C(oci_runtime.runc.secret-env) annotation are masked either way.
+    type: bool
+    default: false
 notes:
+  - A O(root) that does not exist holds no containers; the module reports an empty list and does not
+    create it. A O(root) that is not a folder fails the task.
+  - Every failure's message starts with the option at fault, for example C(root:) when C(runc list)
+    fails, C(runtime_path:) for a runtime that does not answer as runc does.
   - A container that is deleted or stops while the module gathers is reported as it is found then
     (RV(containers[].exists=false), or status V(stopped)); the module does not fail.
 seealso:
@@ -100,6 +114,12 @@ EXAMPLES = r'''
 - name: The containers containerd runs in its default namespace
   oci_runtime.runc.runc_info:
     root: /run/containerd/runc/default
+
+- name: The config of every container, without the values of their environment
+  oci_runtime.runc.runc_info:
+    root: /run/containerd/runc/default
+    gather: [config]
+    mask_env: true
 
 - name: The runtime's version and features
   oci_runtime.runc.runc_info:
@@ -191,7 +211,10 @@ containers:
       returned: when O(gather) includes V(stats) and the container exists
       sample: {"memory": {"usage": {"usage": 778240, "limit": 67108864}}, "pids": {"current": 1}}
     config:
-      description: The bundle's C(config.json); null when it cannot be read.
+      description:
+        - The bundle's C(config.json); null when it cannot be read.
+        - Environment values named in its C(oci_runtime.runc.secret-env) annotation, and every one with
+          O(mask_env=true), read C(********).
       type: dict
       returned: when O(gather) includes V(config) and the container exists
     errors:

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""runc_exec's process building and input checks (the runtime itself: tests/integration)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import (
+    ExecError,
+    build_process,
+    container_process,
+    validate,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import hide_secrets
+
+CONTAINER_PROCESS = {
+    'terminal': False, 'cwd': '/srv', 'args': ['sleep', '1000'],
+    'user': {'uid': 1000, 'gid': 1000, 'additionalGids': [2000]},
+    'env': ['PATH=/bin', 'TOKEN=from-config'],
+    'capabilities': {name: ['CAP_KILL'] for name in ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')},
+    'noNewPrivileges': True,
+    'apparmorProfile': 'container-default',
+    'selinuxLabel': 'system_u:system_r:container_t:s0:c1,c2',
+    'rlimits': [{'type': 'RLIMIT_NOFILE', 'hard': 1024, 'soft': 1024}],
+}
+
+
+def params(**given):
+    defaults = dict(argv=['id'], env=None, secret_env=None, cwd=None, user=None, additional_gids=None,
+                    capabilities=None, no_new_privileges=None, stdin=None, timeout=0.0, detach=False,
+                    runtime_timeout=600.0)
+    defaults.update(given)
+    return defaults
+
+
+def test_the_process_keeps_every_restriction_of_the_container():
+    process = build_process(CONTAINER_PROCESS, params())
+    assert process == dict(CONTAINER_PROCESS, args=['id'])
+
+
+def test_apparmor_and_selinux_labels_stay_with_overrides_too():
+    process = build_process(CONTAINER_PROCESS, params(user={'uid': 0, 'gid': 0}, capabilities=['CHOWN'],
+                                                      no_new_privileges=False))
+    assert process['apparmorProfile'] == 'container-default'
+    assert process['selinuxLabel'] == 'system_u:system_r:container_t:s0:c1,c2'
+    assert process['user'] == {'uid': 0, 'gid': 0, 'additionalGids': [2000]}
+    assert process['capabilities']['bounding'] == ['CAP_KILL', 'CAP_CHOWN']
+    assert process['capabilities']['inheritable'] == ['CAP_KILL', 'CAP_CHOWN']
+    assert process['capabilities']['ambient'] == ['CAP_KILL', 'CAP_CHOWN']
+    assert process['noNewPrivileges'] is False
+
+
+def test_the_container_process_is_not_changed():
+    base = json.loads(json.dumps(CONTAINER_PROCESS))
+    build_process(base, params(env={'A': 'b'}, capabilities=['CHOWN'], additional_gids=[5]))
+    assert base == CONTAINER_PROCESS
+
+
+def test_secret_env_overrides_the_containers_variable():
+    process = build_process(CONTAINER_PROCESS, params(env={'PLAIN': 1}, secret_env={'TOKEN': 's3cret', 'N': 7}))
+    assert process['env'] == ['PATH=/bin', 'TOKEN=s3cret', 'PLAIN=1', 'N=7']
+
+
+@pytest.mark.parametrize('content, problem', [
+    (None, 'No such file or directory'),
+    (b'{"process": ', 'not JSON'),
+    (b'\xff\xfe', 'not JSON'),
+    (b'[]', 'it has no process object'),
+    (b'{"process": null}', 'it has no process object'),
+    (b'{"process": {"user": "root"}}', 'its user or capabilities are not objects'),
+])
+def test_unusable_process_settings_fail_naming_the_file(tmp_path, content, problem):
+    if content is not None:
+        (tmp_path / 'config.json').write_bytes(content)
+    with pytest.raises(ExecError) as caught:
+        container_process('web', str(tmp_path))
+    prefix = 'name: cannot read the process settings of container web from %s: ' % (tmp_path / 'config.json')
+    assert str(caught.value).startswith(prefix + problem)
+
+
+def test_a_folder_named_config_json_fails(tmp_path):
+    (tmp_path / 'config.json').mkdir()
+    with pytest.raises(ExecError, match='^name: cannot read the process settings of container web from .*: '
+                                        'Is a directory$'):
+        container_process('web', str(tmp_path))
+
+
+def test_the_process_object_is_read_as_written(tmp_path):
+    (tmp_path / 'config.json').write_text(json.dumps({'process': CONTAINER_PROCESS}))
+    assert container_process('web', str(tmp_path)) == CONTAINER_PROCESS
+
+
+@pytest.mark.parametrize('given, message', [
+    (dict(argv=[]), 'argv: the command line must not be empty'),
+    (dict(argv=['a\0b']), "argv: 'a\\x00b' holds a NUL character"),
+    (dict(env={'A=B': 'x'}), "env: invalid variable name 'A=B'"),
+    (dict(env={'A': 'x\0'}), "env: 'x\\x00' holds a NUL character"),
+    (dict(secret_env={'A': 'x\0hidden'}), 'secret_env: the value of A holds a NUL character'),
+    (dict(secret_env={'A': None}), 'secret_env: the value of A must be a string or a number (quote it)'),
+    (dict(secret_env={'A': ['hidden']}), 'secret_env: the value of A must be a string or a number (quote it)'),
+    (dict(env={'A': 1}, secret_env={'A': 'hidden'}), 'secret_env: A also in env; give each variable once'),
+    (dict(cwd='rel'), "cwd: 'rel' must be an absolute path inside the container"),
+    (dict(user={'uid': -1, 'gid': 0}), 'user: -1 is not a user or group id (0 to 4294967294)'),
+    (dict(user={'uid': 0, 'gid': 2 ** 32}), 'user: 4294967296 is not a user or group id (0 to 4294967294)'),
+    (dict(additional_gids=[1, -2]), 'additional_gids: -2 is not a user or group id (0 to 4294967294)'),
+    (dict(timeout=float('nan')), 'timeout: nan is not a number of seconds'),
+    (dict(timeout=float('inf')), 'timeout: inf is not a number of seconds'),
+    (dict(stdin='x', detach=True), 'stdin: a detached process cannot be given input'),
+])
+def test_bad_input_is_refused_naming_the_option(given, message):
+    with pytest.raises(ExecError) as caught:
+        validate(params(**given))
+    assert str(caught.value).startswith(message)
+    assert 'hidden' not in str(caught.value)
+
+
+def test_secrets_are_hidden_everywhere_in_a_result():
+    result = {'msg': 'failed: pw=hunter2', 'stdout_lines': ['hunter2', 'ok'], 'rc': 1,
+              'nested': {'x': ('a hunter2 b',)}}
+    assert hide_secrets(result, ['hunter2', '']) == {
+        'msg': 'failed: pw=********', 'stdout_lines': ['********', 'ok'], 'rc': 1,
+        'nested': {'x': ['a ******** b']}}
