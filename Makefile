@@ -2,11 +2,12 @@
 #   make demo   install everything, run playbooks/demo.yml on localhost
 #   make test   install everything, run every test and quality gate
 #   make bench  the benchmark (make bench-quick: a few minutes), not part of make test
-# Each gate also runs alone (make sanity, make units, ...) after make setup.
+# Each gate also runs alone (make sanity, make units, ...) after make setup
+# (make versions after scripts/setup.sh --tests, which makes its venvs).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test bench bench-quick sanity units integration molecule lint build docs clean
+.PHONY: help setup demo test bench bench-quick sanity units integration versions molecule lint build docs clean
 help:
 	@sed -n 's/^#   //p' Makefile
 
@@ -26,7 +27,7 @@ bench:
 bench-quick:
 	scripts/bench.sh --quick
 
-sanity units integration molecule lint build docs:
+sanity units integration versions molecule lint build docs:
 	scripts/test.sh $@
 
 clean:

@@ -20,8 +20,17 @@ export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
 export PYTHON_VERSION
 PYTHON_VERSION=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+# Plain logs for the gates that parse them; the molecule gate unsets both
+# to run the scenarios as a user does, colour on.
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
+
+# The other ansible-core versions meta/runtime.yml claims: one pinned
+# requirements/ansible-core-X.Y.txt each, installed by setup.sh --tests into
+# .build/venv-ansible-core-X.Y, where the versions gate runs units and smoke_core.
+# shellcheck disable=SC2034  # read by setup.sh and test.sh
+CORE_REQUIREMENTS=("$TOP"/requirements/ansible-core-*.txt)
+core_venv() { echo "$BUILD/venv-$(basename "$1" .txt)"; }
 
 say() { printf '\n==> %s\n' "$*"; }
 

@@ -7,7 +7,8 @@
 #   3. a copy of the collection at .build/collections/ansible_collections/oci_runtime/runc
 #   4. the collection's own runtime role on localhost: runc, busybox-static,
 #      iptables and a CRIU that passes `criu check`
-#   5. what the test suite alone needs (see tests/setup.yml)
+#   5. with --tests, what the test suite alone needs (see tests/setup.yml) and a
+#      venv per other ansible-core version it tests (requirements/ansible-core-*.txt)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -38,15 +39,20 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
-stamp="$VENV/.requirements.sha256"
-wanted=$(cat "$TOP/requirements/dev.txt" <("$python" -V) | sha256sum | cut -d' ' -f1)
-if [[ ! -x $VENV/bin/python || $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
-  say "venv: $VENV"
-  rm -rf "$VENV"
-  "$python" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$TOP/requirements/dev.txt"
-  echo "$wanted" > "$stamp"
-fi
+# A venv with exactly one pinned requirements file, made again only when the
+# file or the Python changed (the stamp holds the digest of both).
+ensure_venv() {
+  local dir=$1 requirements=$2 stamp="$1/.requirements.sha256" wanted
+  wanted=$(cat "$requirements" <("$python" -V) | sha256sum | cut -d' ' -f1)
+  if [[ ! -x $dir/bin/python || $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
+    say "venv: $dir"
+    rm -rf "$dir"
+    "$python" -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$stamp"
+  fi
+}
+ensure_venv "$VENV" "$TOP/requirements/dev.txt"
 
 say "collection copy: $COLLECTION"
 sync_collection
@@ -68,4 +74,8 @@ ansible-playbook -i localhost, -c local oci_runtime.runc.runtime
 if [[ ${1:-} == --tests ]]; then
   say "test prerequisites on localhost"
   ansible-playbook -i localhost, -c local "$TOP/tests/setup.yml"
+  # The versions gate's venvs: the other ansible-core versions requires_ansible claims.
+  for requirements in "${CORE_REQUIREMENTS[@]}"; do
+    ensure_venv "$(core_venv "$requirements")" "$requirements"
+  done
 fi

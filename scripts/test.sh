@@ -5,15 +5,19 @@
 #   scripts/test.sh            every gate
 #   scripts/test.sh units ...  the named gates only
 #
-# Gates: sanity units integration molecule lint build docs. Every gate runs
-# even after another failed; the exit status is non-zero if any failed.
+# Gates: sanity units integration versions molecule lint build docs. Every
+# gate runs even after another failed; the exit status is non-zero if any
+# failed.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-all_gates=(sanity units integration molecule lint build docs)
+all_gates=(sanity units integration versions molecule lint build docs)
 gates=("$@")
 ((${#gates[@]})) || gates=("${all_gates[@]}")
 
-LOGS="${OCI_RUNC_COLLECTIONS:-$BUILD}/logs"
+# Logs and Molecule's ephemeral folders beside the collection copy: a
+# developer's own copy gets its own.
+WORK="${OCI_RUNC_COLLECTIONS:-$BUILD}"
+LOGS="$WORK/logs"
 mkdir -p "$LOGS"
 sync_collection
 cd "$COLLECTION" || exit 1
@@ -50,22 +54,84 @@ count_integration() {
   echo "$targets targets; $pytest_summary; $tasks playbook tasks ok"
 }
 
+# The ansible-core versions meta/runtime.yml's requires_ansible claims, from
+# its lower bound up to the main venv's: each other than the main one must
+# have a requirements/ansible-core-X.Y.txt (see setup.sh --tests), whose venv
+# runs the unit tests and the smoke_core integration target. One result line
+# per run: "versions: ansible-core X.Y.Z STEP PASS|FAIL (COUNTS)".
+gate_versions() {
+  local lowest main minor requirements venv version failed=0
+  lowest=$(sed -n 's/^requires_ansible: *"*>= *\([0-9]*\.[0-9]*\).*/\1/p' meta/runtime.yml)
+  main=$(python -c 'from ansible.release import __version__; print(".".join(__version__.split(".")[:2]))')
+  if [[ -z $lowest ]]; then
+    echo "versions: no lower bound in meta/runtime.yml's requires_ansible" >&2
+    return 1
+  fi
+  echo "versions: requires_ansible >=$lowest; the main venv has ansible-core $main"
+  for ((minor = ${lowest#*.}; minor < ${main#*.}; minor++)); do
+    if [[ ! -f $TOP/requirements/ansible-core-${lowest%%.*}.$minor.txt ]]; then
+      echo "versions: ansible-core ${lowest%%.*}.$minor claimed but untested (no requirements/ansible-core-${lowest%%.*}.$minor.txt)" >&2
+      failed=1
+    fi
+  done
+  for requirements in "${CORE_REQUIREMENTS[@]}"; do
+    venv=$(core_venv "$requirements")
+    if [[ ! -x $venv/bin/ansible-test ]]; then
+      echo "versions: $venv is missing: run scripts/setup.sh --tests" >&2
+      failed=1
+      continue
+    fi
+    version=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
+    run_version_step "$venv" "$version" units ansible-test units --local --python "$PYTHON_VERSION" --color no \
+      || failed=1
+    run_version_step "$venv" "$version" smoke_core \
+      ansible-test integration --local --python "$PYTHON_VERSION" --color no smoke_core || failed=1
+  done
+  return $failed
+}
+# ansible-test --local runs its tests with the Python it runs on: put the
+# version's venv first on PATH, and let the managed host (this machine) use it too.
+run_version_step() {
+  local venv=$1 version=$2 step=$3 log="$LOGS/versions-$2-$3.log" result=PASS counts
+  shift 3
+  say "ansible-core $version: $step (log: $log)"
+  PATH="$venv/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python" "$@" 2>&1 | tee "$log" || result=FAIL
+  if [[ $step == units ]]; then
+    counts=$(count_units "$log" | grep -oE '[0-9]+ (passed|failed|errors?)' | paste -sd ' ' -)
+  else
+    counts="$(awk '/^testhost +: ok=/ {split($3, kv, "="); n += kv[2]} END {print n + 0}' "$log") tasks ok"
+  fi
+  echo "versions: ansible-core $version $step $result (${counts:-nothing ran})"
+  [[ $result == PASS ]]
+}
+count_versions() {
+  local results
+  results=$(grep -E '^versions: ansible-core [0-9.]+ [a-z_]+ (PASS|FAIL) ' "$1" || true)
+  echo "$(grep -c ' PASS ' <<<"$results" || true) of $(grep -c . <<<"$results" || true) runs passed:" \
+    "$(sed 's/^versions: ansible-core //; s/ \(PASS\|FAIL\) / /' <<<"$results" | paste -sd ',' - | sed 's/,/, /g')"
+}
+
 # Each scenario with an ephemeral folder of its own; molecule destroys what
-# it created after a failure too.
+# it created after a failure too. Run as docs/molecule.md tells users to:
+# from the collection root, with Molecule's defaults, colour on as in a
+# terminal, none of the ANSIBLE_* settings this script makes for the other
+# gates but the collections path.
 MOLECULE_SCENARIOS=(default fleet migrate)
 gate_molecule() {
   local scenario failed=0
   for scenario in "${MOLECULE_SCENARIOS[@]}"; do
-    MOLECULE_EPHEMERAL_DIRECTORY="$BUILD/molecule/$scenario" molecule test --scenario-name "$scenario" \
+    env -u ANSIBLE_NOCOLOR -u ANSIBLE_FORCE_COLOR -u ANSIBLE_PYTHON_INTERPRETER TERM=xterm \
+      MOLECULE_EPHEMERAL_DIRECTORY="$WORK/molecule/$scenario" molecule test --scenario-name "$scenario" \
       || failed=1
   done
   return $failed
 }
+# The log holds colour codes: strip them before reading the closing table.
 count_molecule() {
-  local passed
-  passed=$(grep -cE '^[a-z]+ +: actions=[0-9]+ +successful=[0-9]+ .* failed=0$' "$1")
-  echo "$passed of ${#MOLECULE_SCENARIOS[@]} scenarios passed ($(grep -E '^[a-z]+ +: actions=' "$1" \
-    | awk '{print $1}' | paste -sd ' ' -))"
+  local table passed
+  table=$(sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E '^[a-z]+ +: actions=' || true)
+  passed=$(grep -cE '^[a-z]+ +: actions=[0-9]+ +successful=[0-9]+ .* failed=0 *$' <<<"$table" || true)
+  echo "$passed of ${#MOLECULE_SCENARIOS[@]} scenarios passed ($(awk '{print $1}' <<<"$table" | paste -sd ' ' -))"
 }
 
 gate_lint() {
@@ -112,6 +178,7 @@ run_gate() {
     sanity) gate_sanity ;;
     units) gate_units ;;
     integration) gate_integration ;;
+    versions) gate_versions ;;
     molecule) gate_molecule ;;
     lint) gate_lint ;;
     build) gate_build ;;
@@ -124,6 +191,7 @@ count_gate() {
     sanity) count_sanity "$2" ;;
     units) count_units "$2" ;;
     integration) count_integration "$2" ;;
+    versions) count_versions "$2" ;;
     molecule) count_molecule "$2" ;;
     lint) count_lint "$2" ;;
     build) count_build "$2" ;;
