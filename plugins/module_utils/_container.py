@@ -27,6 +27,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     ProcessIO,
     RuncError,
     parse_signal,
+    subcommand_of,
 )
 
 STATES = ('present', 'running', 'paused', 'stopped', 'absent')
@@ -113,6 +114,8 @@ class ContainerManager(ContainerTask):
             if os.path.lexists(params['bundle']) and not os.path.isdir(params['bundle']):
                 raise TaskError('bundle: %s exists and is not a folder' % params['bundle'])
             self.bundle = os.path.realpath(params['bundle'])
+            if writes_config(params):
+                self.refuse_foreign_config()
         self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
         for name in ('stdout_path', 'stderr_path'):
             if params[name] is not None and (not params[name] or '\0' in params[name]):
@@ -122,6 +125,24 @@ class ContainerManager(ContainerTask):
             self.desired = self.desired_config()
             if not self.bundle and current_state(self.runc, self.container_id) is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
+
+    def refuse_foreign_config(self):
+        """Never overwrite a config.json the collection did not write (it carries no digest of ours)."""
+        path = os.path.join(self.bundle, 'config.json')
+        if not os.path.lexists(path):
+            return
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise TaskError('bundle: %s is not a regular file; the module writes config.json only over one '
+                            'it wrote itself' % path)
+        try:
+            config = self.read_config()
+        except TaskError as error:
+            raise TaskError('%s; it is not one this collection wrote, so it is left alone' % error)
+        if cfg.ANNOTATION_CONFIG_DIGEST not in (config.get('annotations') or {}):
+            raise TaskError('bundle: %s was not written by this collection (it has no %s annotation) and is '
+                            'left alone; give bundle without spec and the config options to run it as it '
+                            'is, or move it away to have the module write one'
+                            % (path, cfg.ANNOTATION_CONFIG_DIGEST))
 
     def desired_config(self, base=None):
         """The config the task asks for, over base (the runtime's default spec when None).
@@ -161,6 +182,14 @@ class ContainerManager(ContainerTask):
         if not isinstance(config, dict):
             raise TaskError('bundle: %s does not hold a JSON object' % path)
         return config
+
+    def failing_option(self, error):
+        subcommand = subcommand_of(error.argv or [])
+        if subcommand == 'update':
+            return 'resources'
+        if subcommand in ('create', 'start'):
+            return 'bundle'
+        return 'name'
 
     def creates_lock(self):
         # Removing a container that is not there writes nothing, not even a lock file.
@@ -506,7 +535,8 @@ class ContainerManager(ContainerTask):
         """A config as diff mode shows it: without the collection's digests, secret values masked."""
         if not config:
             return None
-        names = set(cfg.secret_env_names(config)) | set(self.params.get('secret_env') or {})
+        recorded = cfg.secret_env_names(config)
+        names = None if recorded is None else set(recorded) | set(self.params.get('secret_env') or {})
         return cfg.mask_env(cfg.without_own_annotations(config), names)
 
 

@@ -33,8 +33,20 @@ MASKED_VALUE = '********'
 
 
 def secret_env_names(config):
-    """The names the collection recorded as secret in a config's annotations."""
-    text = ((config or {}).get('annotations') or {}).get(ANNOTATION_SECRET_ENV) or ''
+    """The names the collection recorded as secret in a config's annotations.
+
+    None when the annotations cannot be read: then no value can be shown safely.
+    """
+    annotations = config.get('annotations') if isinstance(config, dict) else None
+    if annotations is None:
+        return []
+    if not isinstance(annotations, dict):
+        return None
+    text = annotations.get(ANNOTATION_SECRET_ENV)
+    if text is None:
+        return []
+    if not isinstance(text, str):
+        return None
     return [name for name in text.split(',') if name]
 
 
@@ -52,6 +64,23 @@ def mask_env(config, names=None):
         entries.append(entry)
     process['env'] = entries
     return masked
+
+
+def hide_secrets(value, secrets):
+    """value (str, list, dict, nested) with every occurrence of every secret replaced by a mask.
+
+    Ansible masks no_log values itself in module results; this does not rely on it.
+    """
+    if isinstance(value, str):
+        # Longest first, so that a secret holding another is masked whole.
+        for secret in sorted((secret for secret in secrets if secret), key=len, reverse=True):
+            value = value.replace(secret, MASKED_VALUE)
+        return value
+    if isinstance(value, (list, tuple)):
+        return [hide_secrets(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: hide_secrets(item, secrets) for key, item in value.items()}
+    return value
 
 
 # Fields of linux.resources that `runc update` applies to a live container.

@@ -89,6 +89,9 @@ class ContainerLock:
         self.timeout = timeout
         self.create = create
         self._fd = None
+        # What this lock made, so that a failed task can take it back (undo_creation).
+        self.created_root = False
+        self.created_file = False
 
     def acquire(self):
         deadline = time.monotonic() + self.timeout
@@ -118,7 +121,13 @@ class ContainerLock:
         if self.create:
             if not os.path.isdir(self.root):
                 os.makedirs(self.root, mode=0o700, exist_ok=True)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                self.created_root = True
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                self.created_file = True
+                return fd
+            except FileExistsError:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -142,6 +151,18 @@ class ContainerLock:
                 pass
         os.close(self._fd)
         self._fd = None
+
+    def undo_creation(self, container_id):
+        """After a failed task: remove the lock file and root this lock made, if no container came of it."""
+        if os.path.isdir(os.path.join(self.root, container_id)):
+            self.release()
+            return
+        self.release(remove=self.created_file)
+        if self.created_root:
+            try:
+                os.rmdir(self.root)
+            except OSError:
+                pass  # not empty: something else lives there now
 
     def __enter__(self):
         return self.acquire()

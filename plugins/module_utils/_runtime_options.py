@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import default_root
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc, RuncError
@@ -38,10 +40,21 @@ def runtime_option_problem(params):
     Every module calls this before anything else, so that a bad root or time
     limit fails cleanly instead of surfacing later as a runtime's odd reply.
     """
+    if math.isnan(params['runtime_timeout']) or math.isinf(params['runtime_timeout']):
+        return 'runtime_timeout: %s is not a number of seconds; give 0 for no limit' % params['runtime_timeout']
     if params['runtime_timeout'] < 0:
         return 'runtime_timeout: %s is negative; give seconds, or 0 for no limit' % params['runtime_timeout']
     if not params['runtime_path']:
         return 'runtime_path: must not be empty'
+    if not shutil.which(params['runtime_path']):
+        return ('runtime_path: cannot find %s%s, or it is not executable'
+                % (params['runtime_path'], '' if '/' in params['runtime_path'] else ' on PATH'))
+    log = params['log']
+    if log is not None:
+        if not log or '\0' in log or not os.path.isdir(os.path.dirname(os.path.abspath(log))):
+            return 'log: %r is not a file in an existing folder' % (log,)
+        if os.path.isdir(log):
+            return 'log: %s is a folder; give a file' % log
     root = params['root']
     if root is not None:
         if not root or not os.path.isabs(root):
@@ -52,9 +65,13 @@ def runtime_option_problem(params):
 
 
 def runc_from_params(params):
-    """A Runc client configured from the shared runtime options."""
+    """A Runc client configured from the shared runtime options.
+
+    Never raises: options runtime_option_problem refuses give a client that
+    is never called.
+    """
     return Runc(
-        command=params['runtime_path'],
+        command=params['runtime_path'] or 'runc',
         root=params['root'],
         debug=params['debug'],
         log=params['log'],
@@ -77,3 +94,18 @@ def error_result(error):
     if not isinstance(error, RuncError):
         return {}
     return {key: value for key, value in error.as_dict().items() if key != 'msg'}
+
+
+def runtime_fault(error, option):
+    """The message of a RuncError, starting with the option at fault.
+
+    A runtime that ran out of time is runtime_timeout's fault; one that could
+    not be started, failed without a word, or answered with something runc
+    never prints (it exited 0, so it did not fail) is runtime_path's. Any
+    other failure is about what the runtime was asked: ``option``.
+    """
+    if error.timed_out:
+        return 'runtime_timeout: %s' % error
+    if error.argv is not None and (error.exit_status in (None, 0) or not error.runc_message):
+        return 'runtime_path: %s' % error
+    return '%s: %s' % (option, error)

@@ -18,6 +18,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
     effective_root,
     error_result,
     runc_from_params,
+    runtime_fault,
     runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
@@ -70,6 +71,10 @@ class ContainerTask:
         """Whether the task may create the runc root and the lock file (a dry run never does)."""
         return not self.check_mode
 
+    def failing_option(self, error):
+        """The option a runtime's refusal is about: the container (name) unless a subclass knows better."""
+        return 'name'
+
     def option_of_path(self, filename):
         """The path option a file belongs to (the one naming its nearest folder), for error messages."""
         best, best_length = 'root', -1
@@ -108,14 +113,19 @@ class ContainerTask:
             self.validate()
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
                                create=self.creates_lock()) as lock:
-                result = self.manage()
-                self.finish(lock)
+                try:
+                    result = self.manage()
+                    self.finish(lock)
+                except BaseException:
+                    lock.undo_creation(self.container_id)
+                    raise
         except TaskError as error:
             self.module.fail_json(msg=str(error), actions=self.actions())
         except LockTimeout as error:
             self.module.fail_json(msg='lock_timeout: %s' % error)
         except RuncError as error:
-            self.module.fail_json(msg=str(error), actions=self.actions(), **error_result(error))
+            self.module.fail_json(msg=runtime_fault(error, self.failing_option(error)), actions=self.actions(),
+                                  **error_result(error))
         except OSError as error:
             # A file the task reads or writes: name the option it came from.
             self.module.fail_json(msg='%s: %s' % (self.option_of_path(error.filename), error),

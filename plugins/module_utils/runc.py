@@ -54,7 +54,9 @@ MUTATING_SUBCOMMANDS = frozenset((
 
 # runc's rule for container ids (libcontainer/factory_linux.go): word
 # characters, plus, minus and dot; "." and ".." would escape the root.
-_CONTAINER_ID = re.compile(r'^[\w+\-.]+$', re.ASCII)
+_CONTAINER_ID = re.compile(r'[\w+\-.]+', re.ASCII)
+# runc keeps each container's state in a folder named after its id (NAME_MAX).
+MAX_ID_LENGTH = 255
 _REALTIME_SIGNAL = re.compile(r'^RTM(IN|AX)([+-]\d+)?$')
 # CRIU's complaints when the kernel cannot track dirty memory (no
 # CONFIG_MEM_SOFT_DIRTY): pre-dump and parent images depend on it.
@@ -103,9 +105,13 @@ def validate_container_id(container_id):
     """Reject ids runc would refuse or that would escape its root folder."""
     if not isinstance(container_id, str) or not container_id:
         raise RuncError('invalid container id %r: it must be a non-empty string' % (container_id,))
-    if container_id in ('.', '..') or not _CONTAINER_ID.match(container_id):
+    if container_id in ('.', '..') or not _CONTAINER_ID.fullmatch(container_id):
         raise RuncError('invalid container id %r: only letters, digits, "_", "+", "-" and "." '
                         'are allowed, and not "." or ".." alone' % (container_id,))
+    if len(container_id.encode('utf-8')) > MAX_ID_LENGTH:
+        raise RuncError('invalid container id %r...: %d characters, and runc keeps a container in a '
+                        'folder named after its id, which may have at most %d'
+                        % (container_id[:20], len(container_id), MAX_ID_LENGTH))
     return container_id
 
 
@@ -148,6 +154,23 @@ def read_pid_file(path):
     if not text.isdigit():
         raise RuncError('pid file %s holds %r, not a process id' % (path, text[:50]))
     return int(text)
+
+
+# Global flags that take a value, to find the subcommand in an argv.
+_GLOBAL_FLAGS_WITH_VALUE = ('--root', '--log', '--log-format', '--criu')
+
+
+def subcommand_of(argv):
+    """The runc subcommand an argv runs (``--version`` for a version query)."""
+    takes_value = False
+    for arg in argv[1:]:
+        if takes_value:
+            takes_value = False
+        elif arg in _GLOBAL_FLAGS_WITH_VALUE:
+            takes_value = True
+        elif not arg.startswith('-') or arg == '--version':
+            return arg
+    return ''
 
 
 def _console_socket_path(console_socket):
@@ -541,7 +564,8 @@ class Runc(_Fields):
                     if stream:
                         stream.close()
                 process.wait()
-            raise RuncError('%s timed out after %s seconds' % (' '.join(argv[:1] + argv[-2:]), timeout),
+            raise RuncError('%s %s timed out after %s seconds'
+                            % (os.path.basename(argv[0]), subcommand_of(argv), timeout),
                             argv=argv, stdout=_text(stdout), stderr=_text(stderr), timed_out=True)
 
     def _failure(self, subcommand, argv, exit_status, stdout, stderr, message_source):
