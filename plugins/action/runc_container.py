@@ -16,7 +16,6 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container import argument_spec, writes_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     MINIMAL_SPEC,
     ConfigError,
@@ -24,6 +23,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
     format_path,
     option_for_path,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, argument_spec, writes_config
 from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema import (
     SchemaUnavailable,
     load_validator,
@@ -34,8 +34,7 @@ from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema impor
 @functools.lru_cache(maxsize=1)
 def _argument_validator():
     # Built once per controller process: a loop of many tasks pays for it once.
-    return ArgumentSpecValidator(dict(argument_spec(), schema_path=dict(type='path'),
-                                      validate_spec=dict(type='bool', default=True)))
+    return ArgumentSpecValidator(argument_spec(CONTAINER))
 
 
 class ActionModule(ActionBase):

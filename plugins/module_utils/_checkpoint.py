@@ -33,7 +33,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     remove_tree,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, flag_values
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
     TaskError,
@@ -41,7 +41,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
-    CGROUP_MANAGE_MODES,
     CheckpointOptions,
     DeleteOptions,
     ProcessIO,
@@ -52,38 +51,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
 ALIVE = ('running', 'paused')
 _PAGE_SERVER = re.compile(r'^[^\s:]*:\d{1,5}$')
 _NAMESPACES = ('network', 'pid', 'ipc', 'uts', 'mount', 'cgroup', 'user')
-
-
-def argument_spec():
-    return runtime_argument_spec(
-        name=dict(type='str', required=True, aliases=['id']),
-        state=dict(type='str', default='checkpointed', choices=['checkpointed', 'restored']),
-        image_path=dict(type='path', required=True),
-        work_path=dict(type='path'),
-        parent_path=dict(type='path'),
-        leave_running=dict(type='bool', default=False),
-        pre_dump=dict(type='bool', default=False),
-        tcp_established=dict(type='bool', default=False),
-        ext_unix_sk=dict(type='bool', default=False),
-        shell_job=dict(type='bool', default=False),
-        file_locks=dict(type='bool', default=False),
-        page_server=dict(type='str'),
-        manage_cgroups_mode=dict(type='str', choices=list(CGROUP_MANAGE_MODES)),
-        empty_ns=dict(type='list', elements='str'),
-        lazy_pages=dict(type='bool', default=False),
-        status_file=dict(type='path'),
-        auto_dedup=dict(type='bool', default=False),
-        extra_args=dict(type='list', elements='str'),
-        force=dict(type='bool', default=False),
-        bundle=dict(type='path'),
-        pid_file=dict(type='path'),
-        no_subreaper=dict(type='bool', default=False),
-        no_pivot=dict(type='bool', default=False),
-        console_socket=dict(type='path'),
-        stdout_path=dict(type='str'),
-        stderr_path=dict(type='str'),
-        lock_timeout=dict(type='float', default=120.0),
-    )
 
 
 def image_is_complete(path):
@@ -168,14 +135,8 @@ class CheckpointManager(ContainerTask):
 
     def checkpoint_options(self, image_path):
         params = self.params
-        return CheckpointOptions(
-            image_path=image_path, work_path=params['work_path'], parent_path=params['parent_path'],
-            leave_running=params['leave_running'], pre_dump=params['pre_dump'],
-            tcp_established=params['tcp_established'], ext_unix_sk=params['ext_unix_sk'],
-            shell_job=params['shell_job'], file_locks=params['file_locks'], page_server=params['page_server'],
-            manage_cgroups_mode=params['manage_cgroups_mode'], empty_ns=list(params['empty_ns'] or []),
-            lazy_pages=params['lazy_pages'], status_file=params['status_file'], auto_dedup=params['auto_dedup'],
-            extra_args=list(params['extra_args'] or []))
+        return CheckpointOptions(image_path=image_path, work_path=params['work_path'],
+                                 **flag_values(CHECKPOINT, 'checkpoint', params))
 
     def protected_places(self, state):
         """(folder, what it is) pairs an image must neither be nor hold: runc's and the containers'."""
@@ -330,14 +291,10 @@ class CheckpointManager(ContainerTask):
     def restore_options(self, work_path):
         params = self.params
         return RestoreOptions(
-            image_path=self.image_path, work_path=work_path, tcp_established=params['tcp_established'],
-            ext_unix_sk=params['ext_unix_sk'], shell_job=params['shell_job'], file_locks=params['file_locks'],
-            manage_cgroups_mode=params['manage_cgroups_mode'], empty_ns=list(params['empty_ns'] or []),
-            lazy_pages=params['lazy_pages'], auto_dedup=params['auto_dedup'], detach=True,
-            pid_file=params['pid_file'], no_subreaper=params['no_subreaper'], no_pivot=params['no_pivot'],
-            console_socket=params['console_socket'], extra_args=list(params['extra_args'] or []),
+            image_path=self.image_path, work_path=work_path, detach=True,
             io=ProcessIO(stdout_path=self.stdio_path('stdout_path', params['bundle']),
-                         stderr_path=self.stdio_path('stderr_path', params['bundle'])))
+                         stderr_path=self.stdio_path('stderr_path', params['bundle'])),
+            **flag_values(CHECKPOINT, 'restore', params))
 
     def restore(self, state):
         params = self.params

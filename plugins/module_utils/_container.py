@@ -14,7 +14,13 @@ import tempfile
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
+    CONTAINER,
+    flag_values,
+    recreating_options,
+    rows,
+    writes_config,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
     TaskError,
@@ -30,44 +36,12 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     subcommand_of,
 )
 
-STATES = ('present', 'running', 'paused', 'stopped', 'absent')
 # Options passed to `runc create` that a new container needs to change.
-CREATE_TIME_OPTIONS = ('no_pivot', 'no_new_keyring', 'stdout_path', 'stderr_path')
+CREATE_TIME_OPTIONS = recreating_options(CONTAINER)
 # Also passed to `runc create`, but no reason to re-create: kept in the record
 # so that a rollback makes the previous container exactly as it was made.
-REPLAY_OPTIONS = ('pid_file', 'console_socket')
+REPLAY_OPTIONS = tuple(row.name for row in rows(CONTAINER, 'flag') if 'create' in row.commands and not row.recreates)
 ALIVE = ('running', 'paused')
-
-
-def argument_spec():
-    options = dict(
-        name=dict(type='str', required=True, aliases=['id']),
-        state=dict(type='str', default='running', choices=list(STATES)),
-        bundle=dict(type='path'),
-        spec=dict(type='dict'),
-        recreate=dict(type='str', default='auto', choices=['auto', 'never', 'always']),
-        runtime_change=dict(type='str', default='keep', choices=['keep', 'recreate']),
-        kill_signal=dict(type='raw', default='SIGTERM'),
-        stop_timeout=dict(type='float', default=10.0),
-        kill_all=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
-        pid_file=dict(type='path'),
-        no_pivot=dict(type='bool', default=False),
-        no_new_keyring=dict(type='bool', default=False),
-        console_socket=dict(type='path'),
-        stdout_path=dict(type='str'),
-        stderr_path=dict(type='str'),
-        lock_timeout=dict(type='float', default=120.0),
-    )
-    for option in cfg.CONFIG_OPTIONS:
-        options[option.name] = dict(option.argspec)
-    return runtime_argument_spec(**options)
-
-
-def writes_config(params):
-    """True when the module owns config.json: spec or a convenience option was given."""
-    return params.get('spec') is not None or any(
-        params.get(option.name) is not None for option in cfg.CONFIG_OPTIONS)
 
 
 def config_differences(before, after, path=()):
@@ -391,10 +365,9 @@ class ContainerManager(ContainerTask):
         if self.bundle is None:
             raise TaskError('bundle: required to create container %s' % self.container_id)
         options = CreateOptions(
-            pid_file=self.params['pid_file'], console_socket=self.params['console_socket'],
-            no_pivot=self.params['no_pivot'], no_new_keyring=self.params['no_new_keyring'],
             io=ProcessIO(stdout_path=_in_bundle(self.params['stdout_path'], self.bundle),
-                         stderr_path=_in_bundle(self.params['stderr_path'], self.bundle)))
+                         stderr_path=_in_bundle(self.params['stderr_path'], self.bundle)),
+            **flag_values(CONTAINER, 'create', self.params))
         self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
                       *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
         if self.check_mode:

@@ -2,12 +2,11 @@
 # Copyright (c) oci_runtime.runc contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The desired OCI config of a container, from runc_container's options.
+"""The desired OCI config of a container, from the config rows of the option table (_options).
 
-One table, CONFIG_OPTIONS, says for each convenience option where it goes in
-the OCI config. The module (on the host, over the runtime's default spec) and
-its action plugin (on the controller, over a minimal spec, for schema
-validation) compose the config with the same code.
+The module (on the host, over the runtime's default spec) and its action
+plugin (on the controller, over a minimal spec, for schema validation)
+compose the config with the same code.
 """
 
 from __future__ import annotations
@@ -16,7 +15,20 @@ import copy
 import hashlib
 import json
 import os
-import re
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (  # noqa: F401 (re-exported)
+    ConfigError,
+    deep_merge,
+    format_path,
+    merge_env,
+    place,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (  # noqa: F401 (re-exported)
+    CONTAINER,
+    option_for_path,
+    rows,
+    writes_config,
+)
 
 # Written into config.json by the collection; never compared as user data.
 ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
@@ -104,175 +116,28 @@ MINIMAL_SPEC = {
 }
 
 
-class ConfigOption:
-    """A module option that sets one place of the OCI config."""
-
-    def __init__(self, name, argspec, path, how='set'):
-        self.name = name
-        self.argspec = argspec
-        self.path = path
-        # set | merge (deep-merge dicts) | env (merge KEY=VALUE lists) | mounts (by destination)
-        self.how = how
-
-
-CONFIG_OPTIONS = (
-    ConfigOption('args', dict(type='list', elements='str'), ('process', 'args')),
-    ConfigOption('env', dict(type='dict'), ('process', 'env'), how='env'),
-    ConfigOption('secret_env', dict(type='dict', no_log=True), ('process', 'env'), how='env'),
-    ConfigOption('cwd', dict(type='str'), ('process', 'cwd')),
-    ConfigOption('hostname', dict(type='str'), ('hostname',)),
-    ConfigOption('rootfs', dict(type='str'), ('root', 'path')),
-    ConfigOption('readonly_rootfs', dict(type='bool'), ('root', 'readonly')),
-    ConfigOption('annotations', dict(type='dict'), ('annotations',), how='merge'),
-    ConfigOption('mounts', dict(type='list', elements='dict'), ('mounts',), how='mounts'),
-    ConfigOption('cgroups_path', dict(type='str'), ('linux', 'cgroupsPath')),
-    ConfigOption('resources', dict(type='dict'), ('linux', 'resources'), how='merge'),
-)
-
-
-class ConfigError(ValueError):
-    """The options do not make a usable config; the message names the option."""
-
-
-def deep_merge(base, override):
-    """Merge override into a copy of base: dicts recursively, anything else replaced.
-
-    A None value in override removes the key, so users can drop a part of the
-    default spec (for example ``linux: {seccomp: null}``).
-    """
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def merge_env(current, additions, option='env'):
-    """Override or add KEY=VALUE entries, keeping the order of those already there."""
-    entries = []
-    position = {}
-    for entry in current or []:
-        key = entry.split('=', 1)[0]
-        position[key] = len(entries)
-        entries.append(entry)
-    for key in sorted(additions):
-        value = additions[key]
-        if not isinstance(key, str) or '=' in key or '\0' in key or not key:
-            raise ConfigError('%s: invalid variable name %r' % (option, key))
-        entry = '%s=%s' % (key, _env_value(key, value, option))
-        if key in position:
-            entries[position[key]] = entry
-        else:
-            entries.append(entry)
-    return entries
-
-
-def merge_mounts(current, additions):
-    """Add mounts; one with the destination of a base mount takes its place in the list.
-
-    Order matters: a mount on /dev placed after /dev/pts would hide it.
-    """
-    merged = [copy.deepcopy(mount) for mount in current or []]
-    for mount in additions:
-        if not isinstance(mount, dict) or not mount.get('destination'):
-            raise ConfigError('mounts: every mount needs a destination, got %r' % (mount,))
-        places = [index for index, existing in enumerate(merged)
-                  if isinstance(existing, dict) and existing.get('destination') == mount['destination']]
-        if places:
-            merged[places[0]] = copy.deepcopy(mount)
-            for index in reversed(places[1:]):
-                del merged[index]
-        else:
-            merged.append(copy.deepcopy(mount))
-    return merged
-
-
-# Fields of linux.resources whose values are strings in the OCI spec; every
-# other leaf there is a number.
-_STRING_RESOURCE_FIELDS = frozenset(('cpus', 'mems', 'pageSize', 'type', 'access', 'name'))
-_INTEGER_TEXT = re.compile(r'^-?[0-9]+$')
-
-
-def coerce_resource_numbers(resources, option='resources'):
-    """A copy of linux.resources with numbers given as text ("{{ n }}" renders as text before
-    ansible-core 2.19) turned into numbers; anything else that is not a number is refused."""
-    def walk(value, path):
-        if isinstance(value, dict):
-            return {key: (copy.deepcopy(item) if key == 'unified' and not path else walk(item, path + (key,)))
-                    for key, item in value.items()}
-        if isinstance(value, list):
-            return [walk(item, path + (index,)) for index, item in enumerate(value)]
-        field = next((part for part in reversed(path) if isinstance(part, str)), '')
-        if isinstance(value, str) and field not in _STRING_RESOURCE_FIELDS:
-            if not _INTEGER_TEXT.match(value.strip()):
-                raise ConfigError('%s: %s: %r is not a whole number' % (option, format_path(path), value))
-            return int(value.strip())
-        return value
-    if not isinstance(resources, dict):
-        return resources
-    return walk(resources, ())
-
-
-def _env_value(key, value, option='env'):
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        # YAML turns yes/no/null into other types; a silent "True" helps nobody.
-        # The value itself is left out: it may be a secret.
-        kind = ('null' if value is None else 'a boolean' if isinstance(value, bool)
-                else 'a list' if isinstance(value, list) else 'a dict')
-        raise ConfigError('%s: the value of %s must be a string or a number, not %s (quote it)'
-                          % (option, key, kind))
-    if '\0' in str(value):
-        raise ConfigError('%s: the value of %s holds a NUL byte' % (option, key))
-    return str(value)
-
-
-def _place(config, path):
-    """The dict holding path[-1], created along the way."""
-    holder = config
-    for key in path[:-1]:
-        if not isinstance(holder.get(key), dict):
-            holder[key] = {}
-        holder = holder[key]
-    return holder
-
-
-def compose_config(base_spec, params):
-    """The effective config: base spec, then ``spec``, then the convenience options.
+def compose_config(base_spec, params, module=CONTAINER):
+    """The effective config: the base spec, then ``spec``, then each config option, in table order.
 
     ``process.terminal`` is false unless ``spec`` says otherwise: detached
     containers have no terminal unless a console socket receives it.
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
-    if params.get('spec'):
-        spec = params['spec']
-        if isinstance((spec.get('linux') or {}).get('resources'), dict):
-            spec = deep_merge(spec, {'linux': {'resources': None}})
-            spec['linux']['resources'] = coerce_resource_numbers(params['spec']['linux']['resources'], 'spec')
-        config = deep_merge(config, spec)
     secret_names = sorted(params.get('secret_env') or {})
     for name in secret_names:
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    for option in CONFIG_OPTIONS:
-        value = params.get(option.name)
+    context = {'params': params}
+    for row in rows(module, 'config'):
+        value = params.get(row.name)
         if value is None:
             continue
-        holder = _place(config, option.path)
-        key = option.path[-1]
-        if option.name == 'resources':
-            value = coerce_resource_numbers(value)
-        if option.how == 'env':
-            holder[key] = merge_env(holder.get(key), value, option.name)
-        elif option.how == 'mounts':
-            holder[key] = merge_mounts(holder.get(key), value)
-        elif option.how == 'merge':
-            holder[key] = deep_merge(holder.get(key) or {}, value)
-        else:
-            holder[key] = copy.deepcopy(value)
+        if row.apply:
+            row.apply(config, value, context)
+            continue
+        holder = place(config, row.path)
+        key = row.path[-1]
+        holder[key] = row.merge(holder.get(key), value)
     annotations = config.get('annotations') or {}
     for name in RESERVED_ANNOTATIONS:
         if name in annotations:
@@ -281,22 +146,6 @@ def compose_config(base_spec, params):
         # Names only: readers of the config (runc_info, diffs) mask their values.
         config.setdefault('annotations', {})[ANNOTATION_SECRET_ENV] = ','.join(secret_names)
     return config
-
-
-def option_for_path(path, params):
-    """Name the option a JSON path of the config came from, for error messages."""
-    path = tuple(path)
-    for option in CONFIG_OPTIONS:
-        if params.get(option.name) is not None and path[:len(option.path)] == option.path:
-            return option.name
-    return 'spec'
-
-
-def format_path(path):
-    text = ''
-    for part in path:
-        text += '[%d]' % part if isinstance(part, int) else ('.%s' % part if text else part)
-    return text or '(top level)'
 
 
 def rootfs_path(bundle, config):

@@ -25,7 +25,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
-    runtime_argument_spec,
     runtime_fault,
     runtime_option_problem,
 )
@@ -45,26 +44,6 @@ CAPABILITY = re.compile(r'^CAP_[A-Z0-9_]+$')
 CAPABILITY_SETS = ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')
 # uid_t and gid_t are 32 bits; (uid_t) -1 means "no change" to the kernel, never a user.
 MAX_ID = 2 ** 32 - 2
-
-
-def argument_spec():
-    return runtime_argument_spec(
-        name=dict(type='str', required=True, aliases=['id']),
-        argv=dict(type='list', elements='str', required=True),
-        env=dict(type='dict'),
-        secret_env=dict(type='dict', no_log=True),
-        cwd=dict(type='str'),
-        user=dict(type='dict', options=dict(uid=dict(type='int', required=True),
-                                            gid=dict(type='int', default=0))),
-        additional_gids=dict(type='list', elements='int'),
-        capabilities=dict(type='list', elements='str'),
-        no_new_privileges=dict(type='bool'),
-        stdin=dict(type='str'),
-        timeout=dict(type='float', default=0.0),
-        detach=dict(type='bool', default=False),
-        check_rc=dict(type='bool', default=True),
-        strip_empty_ends=dict(type='bool', default=True),
-    )
 
 
 class ExecError(Exception):

@@ -15,29 +15,14 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
-    runtime_argument_spec,
     runtime_fault,
     runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
 
-GATHER = ('state', 'processes', 'stats', 'version', 'features', 'config')
-STATUSES = ('created', 'running', 'pausing', 'paused', 'stopped')
 STATE_KEYS = ('id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations')
 # A container whose cgroup still exists can be asked for processes and stats.
 LIVE = ('created', 'running', 'pausing', 'paused')
-
-
-def argument_spec():
-    return runtime_argument_spec(
-        name=dict(type='list', elements='str', aliases=['id']),
-        status=dict(type='list', elements='str', choices=list(STATUSES)),
-        annotations=dict(type='dict'),
-        gather=dict(type='list', elements='str', choices=list(GATHER), default=['state']),
-        ps_args=dict(type='list', elements='str'),
-        max_workers=dict(type='int', default=8),
-        mask_env=dict(type='bool', default=False),
-    )
 
 
 def container_entry(state):

@@ -13,25 +13,7 @@ import shutil
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import default_root
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc, RuncError
 
-RUNTIME_ARGUMENT_SPEC = dict(
-    runtime_path=dict(type='str', default='runc'),
-    root=dict(type='path'),
-    debug=dict(type='bool', default=False),
-    log=dict(type='path'),
-    log_format=dict(type='str', choices=['text', 'json']),
-    systemd_cgroup=dict(type='bool', default=False),
-    rootless=dict(type='str', choices=['auto', 'true', 'false'], default='auto'),
-    runtime_timeout=dict(type='float', default=600.0),
-)
-
 _ROOTLESS = {'auto': None, 'true': True, 'false': False}
-
-
-def runtime_argument_spec(**module_options):
-    """The module's own options plus the shared runtime options."""
-    spec = dict(RUNTIME_ARGUMENT_SPEC)
-    spec.update(module_options)
-    return spec
 
 
 def runtime_option_problem(params):

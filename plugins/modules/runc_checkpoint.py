@@ -298,11 +298,12 @@ criu:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._checkpoint import CheckpointManager, argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._checkpoint import CheckpointManager
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(CHECKPOINT), supports_check_mode=True)
     CheckpointManager(module).run()
 
 

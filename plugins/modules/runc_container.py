@@ -348,21 +348,14 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container import (
-    ContainerManager,
-    argument_spec,
-)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container import ContainerManager
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, argument_spec
 
 
 def main():
-    module = AnsibleModule(
-        # schema_path and validate_spec are the action plugin's; it checks the
-        # config on the controller before this module runs.
-        argument_spec=dict(argument_spec(),
-                           schema_path=dict(type='path'),
-                           validate_spec=dict(type='bool', default=True)),
-        supports_check_mode=True,
-    )
+    # schema_path and validate_spec are the action plugin's: it checks the
+    # config on the controller before this module runs.
+    module = AnsibleModule(argument_spec=argument_spec(CONTAINER), supports_check_mode=True)
     ContainerManager(module).run()
 
 

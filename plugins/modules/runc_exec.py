@@ -197,12 +197,13 @@ cmd:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import ExecRunner, argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import ExecRunner
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC, argument_spec
 
 
 def main():
     # Without check mode support, Ansible skips the task in check mode.
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=False)
+    module = AnsibleModule(argument_spec=argument_spec(EXEC), supports_check_mode=False)
     ExecRunner(module).run()
 
 

@@ -262,11 +262,12 @@ runtime:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._info import InfoGatherer, argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._info import InfoGatherer
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import INFO, argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(INFO), supports_check_mode=True)
     InfoGatherer(module).run()
 
 

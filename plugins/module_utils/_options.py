@@ -1,0 +1,265 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection's options, declared once.
+
+Each row of OPTIONS is one option of one or more modules: its name and
+argument spec, and, where it has one, its target (a place of the OCI config,
+or a flag of the runtime's subcommands), how it merges with the base config,
+whether ``runc update`` changes it in place, and whether a change needs a new
+container. The modules' argument specs, the container config composition,
+the create/exec/checkpoint/restore flags, the comparison and docs/options.md
+are all derived from these rows. DOCUMENTATION stays hand-written; a unit test
+checks that it documents exactly the rows of each module.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (
+    coerce_resource_numbers,
+    deep_merge,
+    merge_env,
+    merge_mounts,
+)
+
+CONTAINER = 'runc_container'
+EXEC = 'runc_exec'
+INFO = 'runc_info'
+CHECKPOINT = 'runc_checkpoint'
+MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT)
+ALL = frozenset(MODULES)
+
+
+class Option:
+    """One option of the collection's modules.
+
+    ``spec`` is its Ansible argument spec. A config row has ``path`` (where in
+    the OCI config it goes; for docs, diffs and error messages) and either
+    ``merge`` (a function of the value already there and the option's value,
+    returning the new value there) or ``apply`` (a function of the whole
+    config and the value, for options that touch several places). A flag row
+    has ``flag``, the field of the client's options class that carries it, and
+    ``commands``, the runtime subcommands that take it. ``in_place`` says that
+    ``runc update`` applies a change; ``recreates`` that a change of a flag
+    needs a new container. ``rule`` is the merge rule in words, for docs.
+    """
+
+    def __init__(self, name, spec, modules, path=None, merge=None, apply=None, flag=None, commands=(),
+                 in_place=False, recreates=False, rule='', target=''):
+        self.name = name
+        self.spec = spec
+        self.modules = frozenset(modules)
+        self.path = tuple(path) if path is not None else None
+        self.merge = merge
+        self.apply = apply
+        self.flag = flag
+        self.commands = tuple(commands)
+        self.in_place = in_place
+        self.recreates = recreates
+        self.rule = rule
+        # Where the option goes, in words, when it is neither a config place nor a subcommand flag.
+        self.target = target
+
+    @property
+    def is_config(self):
+        return self.path is not None
+
+    def __repr__(self):
+        return 'Option(%r)' % self.name
+
+
+def rows(module, kind=None):
+    """The rows of one module, in table order; kind 'config' or 'flag' narrows them."""
+    chosen = [row for row in OPTIONS if module in row.modules]
+    if kind == 'config':
+        return [row for row in chosen if row.is_config]
+    if kind == 'flag':
+        return [row for row in chosen if row.flag]
+    return chosen
+
+
+def argument_spec(module):
+    """The argument spec of a module, from its rows."""
+    return {row.name: dict(row.spec) for row in rows(module)}
+
+
+def flag_values(module, command, params):
+    """Keyword arguments for the client's options class of a subcommand, from the task's values."""
+    values = {}
+    for row in rows(module, 'flag'):
+        if command in row.commands:
+            value = params[row.name]
+            values[row.flag] = list(value or []) if row.spec.get('type') == 'list' else value
+    return values
+
+
+def recreating_options(module):
+    """Names of the options, besides the config, whose change needs a new container."""
+    return tuple(row.name for row in rows(module) if row.recreates)
+
+
+def writes_config(params, module=CONTAINER):
+    """True when the task gives spec or a config option: then the module owns config.json."""
+    return any(params.get(row.name) is not None for row in rows(module, 'config'))
+
+
+def option_for_path(path, params, module=CONTAINER):
+    """The option a JSON path of the config came from, for error messages (the last one that set it)."""
+    path = tuple(path)
+    found = 'spec'
+    for row in rows(module, 'config'):
+        if row.name != 'spec' and params.get(row.name) is not None and path[:len(row.path)] == row.path:
+            found = row.name
+    return found
+
+
+# -- how values go into the config ----------------------------------------------------------
+
+def replace(current, value):
+    return copy.deepcopy(value)
+
+
+def merge_dict(current, value):
+    return deep_merge(current if isinstance(current, dict) else {}, value)
+
+
+def merge_resources(current, value, option='resources'):
+    return merge_dict(current, coerce_resource_numbers(value, option))
+
+
+def apply_spec(config, spec, context):
+    """spec is deep-merged over the whole config; numbers in its resources may be text."""
+    resources = (spec.get('linux') or {}).get('resources') if isinstance(spec.get('linux'), dict) else None
+    if isinstance(resources, dict):
+        spec = deep_merge(spec, {'linux': {'resources': None}})
+        spec['linux']['resources'] = coerce_resource_numbers(resources, 'spec')
+    merged = deep_merge(config, spec)
+    config.clear()
+    config.update(merged)
+
+
+RUNTIME_OPTIONS = ('runtime_path', 'root', 'debug', 'log', 'log_format', 'systemd_cgroup', 'rootless',
+                   'runtime_timeout')
+
+# -- the table ----------------------------------------------------------------------------------
+# Order matters for config rows: each is laid over what the rows before it made.
+
+OPTIONS = [
+    # The runtime options every module takes (doc fragment oci_runtime.runc.runtime).
+    Option('runtime_path', dict(type='str', default='runc'), ALL, target='the runtime binary'),
+    Option('root', dict(type='path'), ALL, target='global `--root`'),
+    Option('debug', dict(type='bool', default=False), ALL, target='global `--debug`'),
+    Option('log', dict(type='path'), ALL, target='global `--log`'),
+    Option('log_format', dict(type='str', choices=['text', 'json']), ALL, target='global `--log-format`'),
+    Option('systemd_cgroup', dict(type='bool', default=False), ALL, target='global `--systemd-cgroup`'),
+    Option('rootless', dict(type='str', choices=['auto', 'true', 'false'], default='auto'), ALL, target='global `--rootless`'),
+    Option('runtime_timeout', dict(type='float', default=600.0), ALL, target='a time limit on each runtime call'),
+
+    # Which container, and what to do with it.
+    Option('name', dict(type='str', required=True, aliases=['id']), (CONTAINER, EXEC, CHECKPOINT)),
+    Option('name', dict(type='list', elements='str', aliases=['id']), (INFO,)),
+    Option('state', dict(type='str', default='running',
+                         choices=['present', 'running', 'paused', 'stopped', 'absent']), (CONTAINER,)),
+    Option('state', dict(type='str', default='checkpointed', choices=['checkpointed', 'restored']),
+           (CHECKPOINT,)),
+    Option('bundle', dict(type='path'), (CONTAINER, CHECKPOINT)),
+    Option('recreate', dict(type='str', default='auto', choices=['auto', 'never', 'always']), (CONTAINER,)),
+    Option('runtime_change', dict(type='str', default='keep', choices=['keep', 'recreate']), (CONTAINER,)),
+    Option('kill_signal', dict(type='raw', default='SIGTERM'), (CONTAINER,)),
+    Option('stop_timeout', dict(type='float', default=10.0), (CONTAINER,)),
+    Option('kill_all', dict(type='bool', default=False), (CONTAINER,)),
+    Option('force', dict(type='bool', default=False), (CONTAINER, CHECKPOINT)),
+    Option('lock_timeout', dict(type='float', default=120.0), (CONTAINER, CHECKPOINT)),
+    Option('schema_path', dict(type='path'), (CONTAINER,)),
+    Option('validate_spec', dict(type='bool', default=True), (CONTAINER,)),
+
+    # The container config: the base spec, then spec, then each option.
+    Option('spec', dict(type='dict'), (CONTAINER,), path=(), apply=apply_spec, rule='deep merge'),
+    Option('args', dict(type='list', elements='str'), (CONTAINER,), path=('process', 'args'), merge=replace,
+           rule='replace'),
+    Option('env', dict(type='dict'), (CONTAINER, EXEC), path=('process', 'env'), merge=merge_env,
+           rule='merge by name'),
+    Option('secret_env', dict(type='dict', no_log=True), (CONTAINER, EXEC), path=('process', 'env'),
+           merge=functools.partial(merge_env, option='secret_env'), rule='merge by name'),
+    Option('cwd', dict(type='str'), (CONTAINER, EXEC), path=('process', 'cwd'), merge=replace, rule='replace'),
+    Option('hostname', dict(type='str'), (CONTAINER,), path=('hostname',), merge=replace, rule='replace'),
+    Option('rootfs', dict(type='str'), (CONTAINER,), path=('root', 'path'), merge=replace, rule='replace'),
+    Option('readonly_rootfs', dict(type='bool'), (CONTAINER,), path=('root', 'readonly'), merge=replace,
+           rule='replace'),
+    Option('annotations', dict(type='dict'), (CONTAINER,), path=('annotations',), merge=merge_dict,
+           rule='merge by key'),
+    Option('mounts', dict(type='list', elements='dict'), (CONTAINER,), path=('mounts',), merge=merge_mounts,
+           rule='merge by destination, in the base\'s place'),
+    Option('cgroups_path', dict(type='str'), (CONTAINER,), path=('linux', 'cgroupsPath'), merge=replace,
+           rule='replace'),
+    Option('resources', dict(type='dict'), (CONTAINER,), path=('linux', 'resources'), merge=merge_resources,
+           in_place=True, rule='deep merge'),
+
+    # How the runtime makes the container: flags of runc create and restore.
+    Option('pid_file', dict(type='path'), (CONTAINER, CHECKPOINT), flag='pid_file', commands=('create', 'restore')),
+    Option('no_pivot', dict(type='bool', default=False), (CONTAINER, CHECKPOINT), flag='no_pivot',
+           commands=('create', 'restore'), recreates=True),
+    Option('no_new_keyring', dict(type='bool', default=False), (CONTAINER,), flag='no_new_keyring',
+           commands=('create',), recreates=True),
+    Option('console_socket', dict(type='path'), (CONTAINER, CHECKPOINT), flag='console_socket',
+           commands=('create', 'restore')),
+    Option('stdout_path', dict(type='str'), (CONTAINER, CHECKPOINT), recreates=True),
+    Option('stderr_path', dict(type='str'), (CONTAINER, CHECKPOINT), recreates=True),
+    Option('no_subreaper', dict(type='bool', default=False), (CHECKPOINT,), flag='no_subreaper',
+           commands=('restore',)),
+
+    # runc checkpoint and restore (CRIU).
+    Option('image_path', dict(type='path', required=True), (CHECKPOINT,)),
+    Option('work_path', dict(type='path'), (CHECKPOINT,)),
+    Option('parent_path', dict(type='path'), (CHECKPOINT,), flag='parent_path', commands=('checkpoint',)),
+    Option('leave_running', dict(type='bool', default=False), (CHECKPOINT,), flag='leave_running',
+           commands=('checkpoint',)),
+    Option('pre_dump', dict(type='bool', default=False), (CHECKPOINT,), flag='pre_dump', commands=('checkpoint',)),
+    Option('tcp_established', dict(type='bool', default=False), (CHECKPOINT,), flag='tcp_established',
+           commands=('checkpoint', 'restore')),
+    Option('ext_unix_sk', dict(type='bool', default=False), (CHECKPOINT,), flag='ext_unix_sk',
+           commands=('checkpoint', 'restore')),
+    Option('shell_job', dict(type='bool', default=False), (CHECKPOINT,), flag='shell_job',
+           commands=('checkpoint', 'restore')),
+    Option('file_locks', dict(type='bool', default=False), (CHECKPOINT,), flag='file_locks',
+           commands=('checkpoint', 'restore')),
+    Option('page_server', dict(type='str'), (CHECKPOINT,), flag='page_server', commands=('checkpoint',)),
+    Option('manage_cgroups_mode', dict(type='str', choices=['soft', 'full', 'strict', 'ignore']), (CHECKPOINT,),
+           flag='manage_cgroups_mode', commands=('checkpoint', 'restore')),
+    Option('empty_ns', dict(type='list', elements='str'), (CHECKPOINT,), flag='empty_ns',
+           commands=('checkpoint', 'restore')),
+    Option('lazy_pages', dict(type='bool', default=False), (CHECKPOINT,), flag='lazy_pages',
+           commands=('checkpoint', 'restore')),
+    Option('status_file', dict(type='path'), (CHECKPOINT,), flag='status_file', commands=('checkpoint',)),
+    Option('auto_dedup', dict(type='bool', default=False), (CHECKPOINT,), flag='auto_dedup',
+           commands=('checkpoint', 'restore')),
+    Option('extra_args', dict(type='list', elements='str'), (CHECKPOINT,), flag='extra_args',
+           commands=('checkpoint', 'restore')),
+
+    # runc exec.
+    Option('argv', dict(type='list', elements='str', required=True), (EXEC,)),
+    Option('user', dict(type='dict', options=dict(uid=dict(type='int', required=True),
+                                                  gid=dict(type='int', default=0))), (EXEC,)),
+    Option('additional_gids', dict(type='list', elements='int'), (EXEC,)),
+    Option('capabilities', dict(type='list', elements='str'), (EXEC,)),
+    Option('no_new_privileges', dict(type='bool'), (EXEC,)),
+    Option('stdin', dict(type='str'), (EXEC,)),
+    Option('timeout', dict(type='float', default=0.0), (EXEC,)),
+    Option('detach', dict(type='bool', default=False), (EXEC,), flag='detach', commands=('exec',)),
+    Option('check_rc', dict(type='bool', default=True), (EXEC,)),
+    Option('strip_empty_ends', dict(type='bool', default=True), (EXEC,)),
+
+    # runc_info.
+    Option('status', dict(type='list', elements='str',
+                          choices=['created', 'running', 'pausing', 'paused', 'stopped']), (INFO,)),
+    Option('annotations', dict(type='dict'), (INFO,)),
+    Option('gather', dict(type='list', elements='str', default=['state'],
+                          choices=['state', 'processes', 'stats', 'version', 'features', 'config']), (INFO,)),
+    Option('ps_args', dict(type='list', elements='str'), (INFO,)),
+    Option('max_workers', dict(type='int', default=8), (INFO,)),
+    Option('mask_env', dict(type='bool', default=False), (INFO,)),
+]
