@@ -51,10 +51,12 @@ def merge_env(current, additions, option='env'):
     return entries
 
 
-def merge_mounts(current, additions):
+def merge_mounts(current, additions, append=False):
     """Add mounts; one with the destination of a base mount takes its place in the list.
 
     Order matters: a mount on /dev placed after /dev/pts would hide it.
+    ``append`` moves it to the end instead, as versions before 0.2.0 did; only
+    to recognise the containers they made.
     """
     merged = [copy.deepcopy(mount) for mount in current or []]
     for mount in additions:
@@ -62,11 +64,13 @@ def merge_mounts(current, additions):
             raise ConfigError('mounts: every mount needs a destination, got %r' % (mount,))
         places = [index for index, existing in enumerate(merged)
                   if isinstance(existing, dict) and existing.get('destination') == mount['destination']]
-        if places:
+        if places and not append:
             merged[places[0]] = copy.deepcopy(mount)
             for index in reversed(places[1:]):
                 del merged[index]
         else:
+            for index in reversed(places):
+                del merged[index]
             merged.append(copy.deepcopy(mount))
     return merged
 

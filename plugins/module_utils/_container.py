@@ -11,8 +11,10 @@ import os
 import signal
 import tempfile
 
+from typing import NamedTuple, Optional
+
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
-from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, stop
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
     CONTAINER,
@@ -25,6 +27,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
     TaskError,
     checked_id,
+    in_bundle,
     require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
@@ -36,12 +39,28 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     subcommand_of,
 )
 
+class KnownConfig(NamedTuple):
+    """What an existing container was made with, as far as anybody can tell.
+
+    ``config``, ``create_options`` and ``base`` are None when unknown;
+    ``record`` is the collection's record when there is one (see Record).
+    ``append_mounts``: composed as versions before 0.2.0 did (merge_mounts).
+    """
+
+    digest: str
+    resources: dict
+    config: Optional[dict] = None
+    create_options: Optional[dict] = None
+    base: Optional[dict] = None
+    record: Optional[dict] = None
+    append_mounts: bool = False
+
+
 # Options passed to `runc create` that a new container needs to change.
 CREATE_TIME_OPTIONS = recreating_options(CONTAINER)
 # Also passed to `runc create`, but no reason to re-create: kept in the record
 # so that a rollback makes the previous container exactly as it was made.
 REPLAY_OPTIONS = tuple(row.name for row in rows(CONTAINER, 'flag') if 'create' in row.commands and not row.recreates)
-ALIVE = ('running', 'paused')
 
 
 def config_differences(before, after, path=()):
@@ -67,6 +86,7 @@ class ContainerManager(ContainerTask):
         self.config_backup = None   # (path, bytes or None) of config.json before this task wrote it
         self.desired = None
         self.bundle = None
+        self.adopted = None        # the base learnt for a record of an earlier version (desired_for_existing)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -118,7 +138,7 @@ class ContainerManager(ContainerTask):
                             'is, or move it away to have the module write one'
                             % (path, cfg.ANNOTATION_CONFIG_DIGEST))
 
-    def desired_config(self, base=None):
+    def desired_config(self, base=None, append_mounts=False):
         """The config the task asks for, over base (the runtime's default spec when None).
 
         None when the task names no bundle.
@@ -127,7 +147,8 @@ class ContainerManager(ContainerTask):
             return None
         if writes_config(self.params):
             try:
-                config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params)
+                config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params,
+                                            append_mounts=append_mounts)
             except cfg.ConfigError as error:
                 raise TaskError(str(error))
         else:
@@ -174,36 +195,34 @@ class ContainerManager(ContainerTask):
     # -- compare -----------------------------------------------------------------------------
 
     def known_config(self, state, disk_config):
-        """What the container was made with, as far as anybody can tell.
+        """A KnownConfig of the existing container, or None when nothing is known.
 
-        A dict with ``digest``, ``resources``, ``config``, ``create_options``,
-        ``base`` and ``record`` (None where unknown), or None when nothing is
-        known. The collection's record is exact and holds the base spec the
-        config was composed over; without it, the digest runc shows as an
-        annotation; for a container made without this collection, the
-        bundle's config.json is the best witness.
+        The collection's record is exact and holds the base spec the config
+        was composed over; without it, the digest runc shows as an annotation;
+        for a container made without this collection, the bundle's
+        config.json is the best witness.
         """
         record = self.record.load(state['created'])
         if record and record.get('config') is not None:
-            return dict(digest=record['config_digest'], resources=record.get('resources') or {},
-                        config=record['config'], create_options=record.get('create_options'),
-                        base=record.get('base'), record=record)
+            return KnownConfig(digest=record['config_digest'], resources=record.get('resources') or {},
+                               config=record['config'], create_options=record.get('create_options'),
+                               base=record.get('base'), record=record,
+                               append_mounts=bool(record.get('append_mounts')))
         disk_resources = cfg.resources_of(disk_config) if disk_config else {}
-        unknown = dict(config=None, create_options=None, base=None, record=None)
         annotated_digest = (state.get('annotations') or {}).get(cfg.ANNOTATION_CONFIG_DIGEST)
         if annotated_digest:
-            return dict(unknown, digest=annotated_digest, resources=disk_resources)
+            return KnownConfig(digest=annotated_digest, resources=disk_resources)
         if disk_config is not None:
-            return dict(unknown, digest=cfg.config_digest(disk_config, self.create_options),
-                        resources=disk_resources, config=disk_config)
+            return KnownConfig(digest=cfg.config_digest(disk_config, self.create_options),
+                               resources=disk_resources, config=disk_config)
         return None
 
-    def remember(self, created, config, base, create_options=None, replay_options=None):
+    def remember(self, created, config, base, create_options=None, replay_options=None, append_mounts=False):
         """Record what the container now runs with, and the base it was composed over (see known_config)."""
         create_options = self.create_options if create_options is None else create_options
         self.record.save(created, config_digest=cfg.config_digest(config, create_options),
                          resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
-                         create_options=create_options, base=base,
+                         create_options=create_options, base=base, append_mounts=append_mounts,
                          replay_options=replay_options if replay_options is not None else
                          {name: self.params[name] for name in REPLAY_OPTIONS},
                          runtime=self.default_spec.stamp[0])
@@ -213,23 +232,35 @@ class ContainerManager(ContainerTask):
 
         Comparing over that base, not over today's default spec, is what keeps
         a runtime upgrade (whose ``runc spec`` differs) from re-creating every
-        container; see docs/idempotency.md.
+        container; see docs/idempotency.md. A record of an earlier version of
+        the collection has no base: if the task composed over today's spec
+        (as that version composed it) gives the config the container was made
+        with, today's spec was its base, and the record learns it (adopted).
         """
-        if known is None or known.get('base') is None or not writes_config(self.params):
+        if known is None or not writes_config(self.params):
             return self.desired
-        return self.desired_config(base=known['base'])
+        if known.base is not None:
+            return self.desired_config(base=known.base, append_mounts=known.append_mounts)
+        if known.record is None:
+            return self.desired
+        for append_mounts in (False, True):
+            candidate = self.desired_config(append_mounts=append_mounts)
+            if cfg.config_digest(candidate, self.create_options) == known.digest:
+                self.adopted = dict(base=self.default_spec.load(), append_mounts=append_mounts)
+                return candidate
+        return self.desired
 
     def runtime_changes(self, known):
         """With runtime_change=recreate: why the runtime changed under the container, if it did."""
-        if self.params['runtime_change'] != 'recreate' or known is None or known.get('record') is None:
+        if self.params['runtime_change'] != 'recreate' or known is None or known.record is None:
             return []
         reasons = []
-        recorded_runtime = known['record'].get('runtime')
+        recorded_runtime = known.record.get('runtime')
         if recorded_runtime and recorded_runtime != self.default_spec.stamp[0]:
             reasons.append('runtime_change: the runtime is %s, the container was made with %s'
                            % (self.default_spec.stamp[0], recorded_runtime))
-        if known.get('base') is not None:
-            changed_paths = config_differences(known['base'], self.default_spec.load())
+        if known.base is not None:
+            changed_paths = config_differences(known.base, self.default_spec.load())
             if changed_paths:
                 reasons.append('runtime_change: the runtime\'s default spec changed (%s)' % ', '.join(changed_paths))
         return reasons
@@ -245,18 +276,18 @@ class ContainerManager(ContainerTask):
                              'assuming it matches' % self.container_id)
             return {}
         self.recreate_reasons += self.runtime_changes(known)
-        if known['digest'] != cfg.config_digest(desired, self.create_options):
-            before = known['config'] if known['config'] is not None else (disk_config or {})
+        if known.digest != cfg.config_digest(desired, self.create_options):
+            before = known.config if known.config is not None else (disk_config or {})
             changed_paths = config_differences(cfg.without_resources(before), cfg.without_resources(desired))
-            changed_options = [name for name in CREATE_TIME_OPTIONS if known['create_options'] is not None
-                               and known['create_options'].get(name) != self.create_options[name]]
+            changed_options = [name for name in CREATE_TIME_OPTIONS if known.create_options is not None
+                               and known.create_options.get(name) != self.create_options[name]]
             if changed_paths:
                 self.recreate_reasons.append('config: %s' % ', '.join(changed_paths))
             if changed_options:
                 self.recreate_reasons.append('create options: %s' % ', '.join(changed_options))
             if not (changed_paths or changed_options):
                 self.recreate_reasons.append('config: differs from the one the container was created with')
-        updatable, other = cfg.resource_changes(known['resources'], cfg.resources_of(desired))
+        updatable, other = cfg.resource_changes(known.resources, cfg.resources_of(desired))
         if other:
             self.recreate_reasons.append('resources not updatable in place: %s' % ', '.join(other))
         if updatable and state['status'] == 'stopped':
@@ -330,9 +361,10 @@ class ContainerManager(ContainerTask):
         Its own create options, stdio files and pid file (from its record),
         its config.json and its status, paused included.
         """
-        record = (known or {}).get('record') or {}
+        record = (known.record if known else None) or {}
         create_options = record.get('create_options') or dict.fromkeys(CREATE_TIME_OPTIONS)
-        replay_options = record.get('replay_options') or dict.fromkeys(REPLAY_OPTIONS)
+        # Records of earlier versions do not have them: the task's are the best guess.
+        replay_options = record.get('replay_options') or {name: self.params[name] for name in REPLAY_OPTIONS}
         old_bundle = old_state['bundle']
         try:
             if current_state(self.runc, self.container_id) is not None:
@@ -342,8 +374,8 @@ class ContainerManager(ContainerTask):
                 pid_file=replay_options.get('pid_file'), console_socket=replay_options.get('console_socket'),
                 no_pivot=bool(create_options.get('no_pivot')),
                 no_new_keyring=bool(create_options.get('no_new_keyring')),
-                io=ProcessIO(stdout_path=_in_bundle(create_options.get('stdout_path'), old_bundle),
-                             stderr_path=_in_bundle(create_options.get('stderr_path'), old_bundle))))
+                io=ProcessIO(stdout_path=in_bundle(create_options.get('stdout_path'), old_bundle),
+                             stderr_path=in_bundle(create_options.get('stderr_path'), old_bundle))))
             if old_state['status'] in ALIVE:
                 self.runc.start(self.container_id)
             if old_state['status'] == 'paused':
@@ -352,21 +384,24 @@ class ContainerManager(ContainerTask):
                 stop(self.runc, self.container_id, signal.SIGKILL, 0)
             if record:
                 created = self.runc.state(self.container_id)['created']
-                self.remember(created, record['config'], record.get('base'), create_options, replay_options)
-        except (OSError, RuncError) as rollback_error:
-            return RuncError('%s; bringing the previous container back failed too: %s'
-                             % (error, rollback_error), argv=getattr(error, 'argv', None))
-        return RuncError('%s; the previous container was made again as it was (%s)'
-                         % (error, old_state['status']), argv=getattr(error, 'argv', None),
-                         exit_status=getattr(error, 'exit_status', None),
-                         runc_message=getattr(error, 'runc_message', None))
+                self.remember(created, record['config'], record.get('base'), create_options, replay_options,
+                              append_mounts=bool(record.get('append_mounts')))
+        except Exception as rollback_error:  # pylint: disable=broad-except
+            # Already failing: whatever went wrong here must reach the message, not a traceback.
+            outcome = 'bringing the previous container back failed too: %s' % rollback_error
+        else:
+            outcome = 'the previous container was made again as it was (%s)' % old_state['status']
+        if isinstance(error, OSError):
+            return TaskError('%s: %s; %s' % (self.option_of_path(error.filename), error, outcome))
+        return RuncError('%s; %s' % (error, outcome), argv=error.argv, exit_status=error.exit_status,
+                         stdout=error.stdout, stderr=error.stderr, runc_message=error.runc_message)
 
     def create(self, desired):
         if self.bundle is None:
             raise TaskError('bundle: required to create container %s' % self.container_id)
         options = CreateOptions(
-            io=ProcessIO(stdout_path=_in_bundle(self.params['stdout_path'], self.bundle),
-                         stderr_path=_in_bundle(self.params['stderr_path'], self.bundle)),
+            io=ProcessIO(stdout_path=in_bundle(self.params['stdout_path'], self.bundle),
+                         stderr_path=in_bundle(self.params['stderr_path'], self.bundle)),
             **flag_values(CONTAINER, 'create', self.params))
         self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
                       *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
@@ -397,9 +432,12 @@ class ContainerManager(ContainerTask):
         self.run_step('update', lambda: self.runc.update(self.container_id, resources),
                       '--resources=-', self.container_id)
         if not self.check_mode:
-            record = known.get('record') or {}
-            self.remember(state['created'], desired, known.get('base'),
-                          record.get('create_options') or self.create_options, record.get('replay_options'))
+            record = known.record or {}
+            adopted = self.adopted or {}
+            self.remember(state['created'], desired, adopted.get('base', known.base),
+                          record.get('create_options') or self.create_options, record.get('replay_options'),
+                          append_mounts=adopted.get('append_mounts', known.append_mounts))
+            self.adopted = None
 
     def converge(self, state, known, desired_existing, resources):
         """Walk the container from its current status to the desired one; return the final status."""
@@ -447,7 +485,7 @@ class ContainerManager(ContainerTask):
             if status == 'created' and wanted in ALIVE:
                 self.simple('start')
                 status = 'running'
-        except RuncError as error:
+        except (RuncError, OSError) as error:
             if replaced is not None:
                 raise self.roll_back(replaced, known, error)
             if not self.check_mode and current_state(self.runc, self.container_id) is None:
@@ -482,9 +520,14 @@ class ContainerManager(ContainerTask):
         known = self.known_config(state, disk_config) if state else None
         desired_existing = self.desired_for_existing(known) if state and self.params['state'] != 'absent' else None
         same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
-        before_config = (known or {}).get('config') or (disk_config if same_bundle else self.read_config())
+        before_config = (known.config if known else None) or (disk_config if same_bundle else self.read_config())
         resources = self.compare(state, desired_existing, known, disk_config)
         final_status = self.converge(state, known, desired_existing, resources)
+        if self.adopted and state and not self.recreate_reasons and final_status != 'absent' and not self.check_mode:
+            record = known.record
+            self.remember(state['created'], desired_existing, self.adopted['base'],
+                          record.get('create_options') or self.create_options, record.get('replay_options'),
+                          append_mounts=self.adopted['append_mounts'])
 
         final_state = state
         if self.changed and not self.check_mode:
@@ -511,13 +554,6 @@ class ContainerManager(ContainerTask):
         recorded = cfg.secret_env_names(config)
         names = None if recorded is None else set(recorded) | set(self.params.get('secret_env') or {})
         return cfg.mask_env(cfg.without_own_annotations(config), names)
-
-
-def _in_bundle(path, bundle):
-    """A stdout/stderr path option: relative paths are relative to the bundle."""
-    if not path:
-        return None
-    return path if os.path.isabs(path) else os.path.join(bundle, path)
 
 
 def container_facts(state):

@@ -116,18 +116,19 @@ MINIMAL_SPEC = {
 }
 
 
-def compose_config(base_spec, params, module=CONTAINER):
+def compose_config(base_spec, params, module=CONTAINER, append_mounts=False):
     """The effective config: the base spec, then ``spec``, then each config option, in table order.
 
     ``process.terminal`` is false unless ``spec`` says otherwise: detached
     containers have no terminal unless a console socket receives it.
+    ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
     secret_names = sorted(params.get('secret_env') or {})
     for name in secret_names:
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    context = {'params': params}
+    context = {'params': params, 'append_mounts': append_mounts}
     for row in rows(module, 'config'):
         value = params.get(row.name)
         if value is None:

@@ -12,6 +12,8 @@ import time
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import KillOptions, RuncError
 
+# Statuses of a container whose process exists (frozen or not).
+ALIVE = ('running', 'paused')
 # After SIGKILL, how long to wait for the runtime to report the container stopped.
 KILL_GRACE_SECONDS = 10.0
 

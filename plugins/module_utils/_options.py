@@ -142,8 +142,10 @@ def apply_spec(config, spec, context):
     config.update(merged)
 
 
-RUNTIME_OPTIONS = ('runtime_path', 'root', 'debug', 'log', 'log_format', 'systemd_cgroup', 'rootless',
-                   'runtime_timeout')
+def apply_mounts(config, mounts, context):
+    """Mounts merge by destination; containers of earlier versions had replaced mounts moved to the end."""
+    config['mounts'] = merge_mounts(config.get('mounts'), mounts, append=context.get('append_mounts', False))
+
 
 # -- the table ----------------------------------------------------------------------------------
 # Order matters for config rows: each is laid over what the rows before it made.
@@ -192,7 +194,7 @@ OPTIONS = [
            rule='replace'),
     Option('annotations', dict(type='dict'), (CONTAINER,), path=('annotations',), merge=merge_dict,
            rule='merge by key'),
-    Option('mounts', dict(type='list', elements='dict'), (CONTAINER,), path=('mounts',), merge=merge_mounts,
+    Option('mounts', dict(type='list', elements='dict'), (CONTAINER,), path=('mounts',), apply=apply_mounts,
            rule='merge by destination, in the base\'s place'),
     Option('cgroups_path', dict(type='str'), (CONTAINER,), path=('linux', 'cgroupsPath'), merge=replace,
            rule='replace'),

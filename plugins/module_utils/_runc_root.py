@@ -10,9 +10,10 @@ folders of its root as containers, so they never show up as one.
 * ``<id>.lock``: serialises two plays that manage the same container.
 * ``<id>.json``: what the collection applied to a container after creating
   it (``runc update`` changes resources, not the annotations runc shows).
-* ``default-spec.<key>.json``: the runtime's default spec, one file per
-  runtime path, so that a no-op run needs no runtime call besides
-  ``runc state``.
+* ``~default-spec.<key>.json`` (after ``.oci_runtime_runc``, with a ``~``
+  no container id holds, so that no container's files can be taken for
+  it): the runtime's default spec, one file per runtime path, so that a
+  no-op run needs no runtime call besides ``runc state``.
 
 A container id longer than ID_IN_NAME_LIMIT is replaced in file names by its
 digest, behind a ``~`` no container id can hold, so that any id runc accepts
@@ -26,12 +27,16 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 
 PREFIX = '.oci_runtime_runc.'
-DEFAULT_SPEC_PREFIX = PREFIX + 'default-spec.'
+DEFAULT_SPEC_PREFIX = '.oci_runtime_runc~default-spec.'
+# Where earlier versions of the collection kept the cache (a plain spec): a
+# container whose id starts with "default-spec." has files of that prefix too.
+_OLD_DEFAULT_SPEC = re.compile(r'^\.oci_runtime_runc\.default-spec\.[0-9a-f]{20}\.json$')
 # File names are limited to 255 bytes; the prefix and suffixes take the rest.
 ID_IN_NAME_LIMIT = 200
 
@@ -245,14 +250,22 @@ class DefaultSpec:
         self.remove_stale()
 
     def remove_stale(self):
-        """Remove the other entries whose runtime binary is gone or changed since."""
+        """Remove the other entries whose runtime binary is gone or changed since, and old-style ones."""
         for name in os.listdir(self.root):
             path = os.path.join(self.root, name)
-            if not name.startswith(DEFAULT_SPEC_PREFIX) or path == self.path:
+            if path == self.path:
                 continue
-            entry = _read_json(path)
-            stamp = entry.get('stamp') if isinstance(entry, dict) else None
-            if not isinstance(stamp, list) or not stamp or runtime_stamp(stamp[0]) != stamp:
+            if name.startswith(DEFAULT_SPEC_PREFIX):
+                entry = _read_json(path)
+                stamp = entry.get('stamp') if isinstance(entry, dict) else None
+                stale = not isinstance(stamp, list) or not stamp or runtime_stamp(stamp[0]) != stamp
+            elif _OLD_DEFAULT_SPEC.match(name):
+                # A bare spec, not the record of a container named default-spec.<hex> (which has 'created').
+                entry = _read_json(path)
+                stale = isinstance(entry, dict) and 'ociVersion' in entry and 'created' not in entry
+            else:
+                continue
+            if stale:
                 try:
                     os.unlink(path)
                 except FileNotFoundError:
@@ -299,7 +312,7 @@ def prune_orphans(root):
 
     existing = existing_keys()
     for name in names:
-        if not name.startswith(PREFIX) or name.startswith(DEFAULT_SPEC_PREFIX) or not name.endswith('.lock'):
+        if not name.startswith(PREFIX) or not name.endswith('.lock'):
             continue
         key = name[len(PREFIX):-len('.lock')]
         if key in existing:

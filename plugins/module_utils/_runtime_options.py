@@ -16,12 +16,26 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc,
 _ROOTLESS = {'auto': None, 'true': True, 'false': False}
 
 
+def _holds_nul(value):
+    if isinstance(value, str):
+        return '\0' in value
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
+
+
 def runtime_option_problem(params):
     """A message naming the runtime option at fault, or None when they are usable.
 
     Every module calls this before anything else, so that a bad root or time
     limit fails cleanly instead of surfacing later as a runtime's odd reply.
     """
+    for name in sorted(params):
+        # No path, argument or name the runtime or the kernel takes may hold one.
+        if _holds_nul(params[name]):
+            return '%s: holds a NUL byte' % name
     if math.isnan(params['runtime_timeout']) or math.isinf(params['runtime_timeout']):
         return 'runtime_timeout: %s is not a number of seconds; give 0 for no limit' % params['runtime_timeout']
     if params['runtime_timeout'] < 0:

@@ -41,6 +41,13 @@ def require_absolute(params, *options):
             raise TaskError('%s: %r is relative; give an absolute path' % (option, params[option]))
 
 
+def in_bundle(path, bundle):
+    """A path relative to a bundle folder, unless absolute; None stays None."""
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(bundle, path)
+
+
 class ContainerTask:
     """Base of the modules that change one container, under its lock.
 
@@ -99,10 +106,12 @@ class ContainerTask:
 
     def stdio_path(self, name, bundle):
         """A stdout/stderr path option: relative paths are relative to the bundle."""
-        path = self.params[name]
-        if not path:
-            return None
-        return path if os.path.isabs(path) else os.path.join(bundle, path)
+        return in_bundle(self.params[name], bundle)
+
+    def fail(self, msg, **extra):
+        """Fail the task; changed says whether anything was changed on the way (a rollback, say)."""
+        changed = bool(self.runc.mutations_run) and not self.check_mode
+        self.module.fail_json(msg=msg, changed=changed, actions=self.actions(), **extra)
 
     def run(self):
         if self.option_problem:
@@ -120,14 +129,12 @@ class ContainerTask:
                     lock.undo_creation(self.container_id)
                     raise
         except TaskError as error:
-            self.module.fail_json(msg=str(error), actions=self.actions())
+            self.fail(str(error))
         except LockTimeout as error:
-            self.module.fail_json(msg='lock_timeout: %s' % error)
+            self.fail('lock_timeout: %s' % error)
         except RuncError as error:
-            self.module.fail_json(msg=runtime_fault(error, self.failing_option(error)), actions=self.actions(),
-                                  **error_result(error))
+            self.fail(runtime_fault(error, self.failing_option(error)), **error_result(error))
         except OSError as error:
             # A file the task reads or writes: name the option it came from.
-            self.module.fail_json(msg='%s: %s' % (self.option_of_path(error.filename), error),
-                                  actions=self.actions())
+            self.fail('%s: %s' % (self.option_of_path(error.filename), error))
         self.module.exit_json(**result)

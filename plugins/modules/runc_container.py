@@ -62,7 +62,9 @@ options:
     description:
       - Absolute path of the OCI bundle folder. Needed whenever the container has to be created.
       - With O(spec) or a config option, the module creates the folder (mode 0700) when it is missing
-        and writes its C(config.json) (mode 0600, atomically) whenever the content differs.
+        and writes its C(config.json) (mode 0600, atomically) whenever the content differs. It never
+        overwrites a C(config.json) it did not write (one without the C(oci_runtime.runc.config-digest)
+        annotation): the task fails instead, before anything changes.
       - Without them, the bundle's own C(config.json) is used unchanged.
       - A different bundle than the existing container's re-creates the container.
     type: path
@@ -217,7 +219,7 @@ notes:
     (C(oci_runtime.runc.config-digest), C(oci_runtime.runc.resources-digest)), so C(runc state) alone
     tells whether a container matches. Resource updates applied later are recorded in
     C(<root>/.oci_runtime_runc.<name>.json); C(<root>/.oci_runtime_runc.<name>.lock) serialises tasks.
-  - The runtime's default spec is cached per runtime path in C(<root>/.oci_runtime_runc.default-spec.*.json).
+  - The runtime's default spec is cached per runtime path in C(<root>/.oci_runtime_runc~default-spec.*.json).
   - The record of each container holds the default spec it was made from; an existing container is
     compared with the task over that spec, never over today's (see O(runtime_change) and the
     collection's docs/idempotency.md).

@@ -77,3 +77,14 @@ def test_the_generated_options_page_is_current():
     spec.loader.exec_module(options_doc)
     with open(os.path.join(top, 'docs', 'options.md')) as stream:
         assert stream.read() == options_doc.render(), 'docs/options.md is stale: run scripts/options_doc.py'
+
+
+def test_a_replacing_mount_keeps_its_place_and_the_old_order_is_still_known():
+    from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import merge_mounts
+    base = [{'destination': '/proc'}, {'destination': '/dev'}, {'destination': '/dev/pts'}]
+    new_dev = {'destination': '/dev', 'type': 'tmpfs'}
+    assert [m['destination'] for m in merge_mounts(base, [new_dev])] == ['/proc', '/dev', '/dev/pts']
+    assert merge_mounts(base, [new_dev])[1] == new_dev
+    # Versions before 0.2.0 moved it to the end; containers they made are recognised by that order.
+    assert [m['destination'] for m in merge_mounts(base, [new_dev], append=True)] == ['/proc', '/dev/pts', '/dev']
+    assert base[1] == {'destination': '/dev'}
