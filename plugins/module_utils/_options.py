@@ -26,50 +26,18 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge imp
     merge_mounts,
 )
 
-CONTAINER = 'runc_container'
-EXEC = 'runc_exec'
-INFO = 'runc_info'
-CHECKPOINT = 'runc_checkpoint'
-MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT)
-ALL = frozenset(MODULES)
-
-
-class Option:
-    """One option of the collection's modules.
-
-    ``spec`` is its Ansible argument spec. A config row has ``path`` (where in
-    the OCI config it goes; for docs, diffs and error messages) and either
-    ``merge`` (a function of the value already there and the option's value,
-    returning the new value there) or ``apply`` (a function of the whole
-    config and the value, for options that touch several places). A flag row
-    has ``flag``, the field of the client's options class that carries it, and
-    ``commands``, the runtime subcommands that take it. ``in_place`` says that
-    ``runc update`` applies a change; ``recreates`` that a change of a flag
-    needs a new container. ``rule`` is the merge rule in words, for docs.
-    """
-
-    def __init__(self, name, spec, modules, path=None, merge=None, apply=None, flag=None, commands=(),
-                 in_place=False, recreates=False, rule='', target=''):
-        self.name = name
-        self.spec = spec
-        self.modules = frozenset(modules)
-        self.path = tuple(path) if path is not None else None
-        self.merge = merge
-        self.apply = apply
-        self.flag = flag
-        self.commands = tuple(commands)
-        self.in_place = in_place
-        self.recreates = recreates
-        self.rule = rule
-        # Where the option goes, in words, when it is neither a config place nor a subcommand flag.
-        self.target = target
-
-    @property
-    def is_config(self):
-        return self.path is not None
-
-    def __repr__(self):
-        return 'Option(%r)' % self.name
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_linux import LINUX_ROWS
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import PROCESS_ROWS
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import RESOURCE_ROWS
+from ansible_collections.oci_runtime.runc.plugins.module_utils._option import (  # noqa: F401 (re-exported)
+    ALL,
+    CHECKPOINT,
+    CONTAINER,
+    EXEC,
+    INFO,
+    MODULES,
+    Option,
+)
 
 
 def rows(module, kind=None):
@@ -201,6 +169,12 @@ OPTIONS = [
     Option('resources', dict(type='dict'), (CONTAINER,), path=('linux', 'resources'), merge=merge_resources,
            in_place=True, rule='deep merge'),
 
+]
+
+# Rows of their own modules, by theme; their config rows are laid over the ones above.
+OPTIONS += PROCESS_ROWS + LINUX_ROWS + RESOURCE_ROWS
+
+OPTIONS += [
     # How the runtime makes the container: flags of runc create and restore.
     Option('pid_file', dict(type='path'), (CONTAINER, CHECKPOINT), flag='pid_file', commands=('create', 'restore')),
     Option('no_pivot', dict(type='bool', default=False), (CONTAINER, CHECKPOINT), flag='no_pivot',

@@ -64,7 +64,7 @@ options:
       - With O(spec) or a config option, the module creates the folder (mode 0700) when it is missing
         and writes its C(config.json) (mode 0600, atomically) whenever the content differs. It never
         overwrites a C(config.json) it did not write (one without the C(oci_runtime.runc.config-digest)
-        annotation): the task fails instead, before anything changes.
+        annotation); the task fails instead, before anything changes.
       - Without them, the bundle's own C(config.json) is used unchanged.
       - A different bundle than the existing container's re-creates the container.
     type: path
