@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import tempfile
+import time
 
 import pytest
 
@@ -59,6 +60,21 @@ def process_is_gone(pid):
         return True
 
 
+def process_dies(pid, within=5.0):
+    """True when pid is gone within a few seconds.
+
+    A killed process closes its files before the kernel marks it a zombie:
+    whoever saw its pipes close may look at it in between, the more likely
+    the busier the machine.
+    """
+    deadline = time.monotonic() + within
+    while not process_is_gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 @pytest.fixture
 def gone():
-    return process_is_gone
+    return process_dies
