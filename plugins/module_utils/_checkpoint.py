@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     IMAGE_COMPLETE,
+    MARKER,
     CriuProblem,
     NotAnImage,
     check_criu,
@@ -51,6 +53,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
 ALIVE = ('running', 'paused')
 _PAGE_SERVER = re.compile(r'^[^\s:]*:\d{1,5}$')
 _NAMESPACES = ('network', 'pid', 'ipc', 'uts', 'mount', 'cgroup', 'user')
+_PATH_OPTIONS = ('image_path', 'work_path', 'parent_path', 'bundle', 'status_file', 'stdout_path', 'stderr_path',
+                 'pid_file', 'console_socket')
 
 
 def image_is_complete(path):
@@ -61,6 +65,14 @@ def resolved_target(path):
     """The path with its parent folders' symbolic links resolved; the last component as given."""
     path = os.path.normpath(path)
     return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+def resolved(option, path, resolve=os.path.realpath):
+    """path resolved; a path the system cannot take fails naming its option, never with a traceback."""
+    try:
+        return resolve(path)
+    except (ValueError, OSError) as error:
+        raise TaskError('%s: cannot resolve %r: %s' % (option, path, error))
 
 
 def is_within(path, folder):
@@ -90,22 +102,64 @@ def looks_like_runc_root(path):
     return None
 
 
+def remove_empty(folders):
+    """Remove the folders given (outermost first) from the innermost out, while they are empty."""
+    for folder in reversed(folders):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def leftovers(target):
+    """(path, kind) of the hidden folders beside target that an interrupted checkpoint of it left.
+
+    Only folders named as this module names them (.NAME.partial-* and
+    .NAME.previous-*), not symbolic links, carrying the collection's marker
+    and holding nothing but an image's files.
+    """
+    folder, name = os.path.split(target)
+    pattern = re.compile(r'^\.%s\.(partial|previous)-[A-Za-z0-9_]+$' % re.escape(name))
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for entry in names:
+        path = os.path.join(folder, entry)
+        if not pattern.match(entry) or os.path.islink(path) or not os.path.isdir(path):
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(os.path.join(path, MARKER)).st_mode):
+                continue
+            found.append((path, image_kind(path)))
+        except (OSError, NotAnImage):
+            continue
+    return found
+
+
 class CheckpointManager(ContainerTask):
     def __init__(self, module):
         super().__init__(module)
         self.image_path = self.params['image_path']
         # Every check and every change of a checkpoint uses this one path.
-        self.image_target = resolved_target(self.image_path) if self.image_path else None
+        # (Resolved in validate(), where a path no system call takes fails naming its option.)
+        self.image_target = None
         # On a timeout, the runtime's CRIU must die with it, not linger holding mounts.
         self.runc.setpgid = True
         self.criu = None
+        self.warned = set()     # folders a warning already named
 
     # -- input ----------------------------------------------------------------------------------
 
     def validate(self):
         params = self.params
         checked_id(self.container_id)
+        for option in _PATH_OPTIONS:
+            if params.get(option) and '\0' in params[option]:
+                raise TaskError('%s: %r holds a NUL byte, which no path can hold' % (option, params[option]))
         require_absolute(params, 'image_path', 'work_path', 'parent_path', 'bundle', 'status_file')
+        self.image_target = resolved('image_path', self.image_path, resolved_target) if self.image_path else None
         if params['page_server'] and not _PAGE_SERVER.match(params['page_server']):
             raise TaskError('page_server: %r is not ADDRESS:PORT' % params['page_server'])
         for namespace in params['empty_ns'] or []:
@@ -114,13 +168,12 @@ class CheckpointManager(ContainerTask):
         if params['state'] == 'restored':
             if params['bundle'] and not os.path.isfile(os.path.join(params['bundle'], 'config.json')):
                 raise TaskError('bundle: %s has no config.json' % params['bundle'])
-        if self.image_path and (os.path.realpath(self.image_path) == '/' or self.image_target == '/'):
+        if self.image_target == '/':
             raise TaskError('image_path: must not be /')
         if params['status_file'] and not os.path.isdir(os.path.dirname(os.path.normpath(params['status_file']))):
             raise TaskError('status_file: the folder of %s does not exist' % params['status_file'])
         work_path = params['work_path']
-        if work_path and self.image_path and is_within(os.path.realpath(work_path),
-                                                       os.path.realpath(self.image_path)):
+        if work_path and self.image_target and is_within(resolved('work_path', work_path), self.image_target):
             raise TaskError('work_path: %s is in image_path %s; CRIU writes its work files and logs there, which '
                             'would change the image: give a folder of its own' % (work_path, self.image_path))
 
@@ -140,20 +193,20 @@ class CheckpointManager(ContainerTask):
 
     def protected_places(self, state):
         """(folder, what it is) pairs an image must neither be nor hold: runc's and the containers'."""
-        places = [(os.path.realpath(self.root), 'the runc root of this task')]
+        places = [(resolved('root', self.root), 'the runc root of this task')]
         containers = list(self.runc.list())
         if state is not None and state['id'] not in [other.get('id') for other in containers]:
             containers.append(state)
         for container in containers:
             bundle = container.get('bundle')
-            if not bundle:
+            if not isinstance(bundle, str) or not bundle or '\0' in bundle:
                 continue
             places.append((os.path.realpath(bundle), 'the bundle of container %s' % container.get('id')))
             rootfs = container.get('rootfs') or rootfs_of(bundle)
-            if rootfs:
+            if isinstance(rootfs, str) and rootfs and '\0' not in rootfs:
                 places.append((os.path.realpath(rootfs), 'the rootfs of container %s' % container.get('id')))
         if self.params['bundle']:
-            places.append((os.path.realpath(self.params['bundle']), 'the bundle given in the bundle option'))
+            places.append((resolved('bundle', self.params['bundle']), 'the bundle given in the bundle option'))
         return places
 
     def refuse_unsafe_target(self, state):
@@ -206,46 +259,95 @@ class CheckpointManager(ContainerTask):
             self.planned.append(self.runc.argv('checkpoint', *self.checkpoint_options(self.image_target).args()
                                                + [self.container_id]))
             return
-        try:
-            self.write_image()
-        except OSError as error:
-            raise TaskError('image_path: cannot write the image at %s: %s; the host was left as it was, '
-                            'and container %s is %s' % (self.image_path, error, self.container_id,
-                                                        self.status_now()))
+        self.write_image()
 
     def status_now(self):
-        state = current_state(self.runc, self.container_id)
+        """The container's status in words, for messages: 'running', 'stopped', 'gone', ..."""
+        try:
+            state = current_state(self.runc, self.container_id)
+        except RuncError as error:
+            return 'in a state runc cannot tell (%s)' % error
         return state['status'] if state else 'gone'
 
-    def hidden_sibling(self, kind):
-        """A new, empty, hidden folder beside the image, for a partial or a previous image."""
+    def hidden_name(self, kind):
+        """A new, free, hidden path beside the image, for a partial or a previous image."""
         target = self.image_target
-        return tempfile.mkdtemp(prefix='.%s.%s-' % (os.path.basename(target), kind), dir=os.path.dirname(target))
+        folder = tempfile.mkdtemp(prefix='.%s.%s-' % (os.path.basename(target), kind), dir=os.path.dirname(target))
+        os.rmdir(folder)
+        return folder
+
+    def make_parent(self):
+        """Make image_path's missing parent folders; the ones made, outermost first."""
+        made = []
+        folder = os.path.dirname(self.image_target)
+        while not os.path.isdir(folder) and folder != os.path.dirname(folder):
+            made.insert(0, folder)
+            folder = os.path.dirname(folder)
+        try:
+            for folder in made:
+                os.mkdir(folder, 0o700)
+        except OSError as error:
+            remove_empty(made)
+            raise TaskError('image_path: cannot make the folder %s: %s; nothing was changed, and container %s '
+                            'is %s' % (folder, error.strerror or error, self.container_id, self.status_now()))
+        return made
 
     def write_image(self):
-        """Checkpoint into a folder marked as ours, and keep the image there only once it is complete."""
+        """Checkpoint into a folder marked as ours, and keep the image there only once it is complete.
+
+        Every failure says where the earlier and the new image are and what
+        the container is; a complete image is never removed once CRIU made it.
+        """
+        made = self.make_parent()
+        try:
+            if self.params['lazy_pages']:
+                self.dump_in_place()
+            else:
+                self.move_into_place(self.dump_aside())
+        except BaseException:
+            # Only the folders made for this run, and only while they are empty.
+            remove_empty(made)
+            raise
+        self.remove_leftovers()
+
+    def dump_aside(self):
+        """Dump into a hidden folder beside the image; the folder, holding a complete image."""
+        try:
+            partial = self.hidden_name('partial')
+            os.mkdir(partial, 0o700)
+        except OSError as error:
+            raise TaskError('image_path: cannot make a folder for the new image beside %s: %s; nothing was '
+                            'changed, and container %s is %s'
+                            % (self.image_path, error.strerror or error, self.container_id, self.status_now()))
+        self.dump(partial, previous=None)
+        return partial
+
+    def dump_in_place(self):
+        # The restoring side reads the image while the dump still serves
+        # pages: it has to be where it was told, from the start. An image
+        # already there waits aside until the new one is complete.
         target = self.image_target
-        parent = os.path.dirname(target)
-        if not os.path.isdir(parent):
-            os.makedirs(parent, mode=0o700)
         previous = None
-        if self.params['lazy_pages']:
-            # The restoring side reads the image while the dump still serves
-            # pages: it has to be where it was told, from the start. An image
-            # already there waits aside until the new one is complete.
-            if os.path.lexists(target):
-                previous = self.hidden_sibling('previous')
-                os.rmdir(previous)
-                os.rename(target, previous)
-            partial = target
+        if os.path.lexists(target):
             try:
-                os.mkdir(partial, 0o700)
-            except OSError:
-                if previous:
-                    os.rename(previous, target)
-                raise
-        else:
-            partial = self.hidden_sibling('partial')
+                previous = self.hidden_name('previous')
+                os.rename(target, previous)
+            except OSError as error:
+                raise TaskError('image_path: cannot move the earlier image at %s aside: %s; nothing was '
+                                'changed, and container %s is %s'
+                                % (self.image_path, error.strerror or error, self.container_id, self.status_now()))
+        try:
+            os.mkdir(target, 0o700)
+        except OSError as error:
+            raise TaskError('image_path: cannot make the folder %s: %s; %s, and container %s is %s' % (
+                self.image_path, error.strerror or error, self.put_back(previous) or 'nothing was changed',
+                self.container_id, self.status_now()))
+        self.dump(target, previous)
+        if previous:
+            self.remove_previous(previous)
+
+    def dump(self, partial, previous):
+        """Run CRIU into partial; on any failure, discard partial, put previous back and explain."""
         try:
             mark_image_folder(partial, self.container_id)
             self.runc.checkpoint(self.container_id, self.checkpoint_options(partial))
@@ -253,38 +355,114 @@ class CheckpointManager(ContainerTask):
                 raise RuncError('CRIU reported success but wrote no inventory.img to %s' % partial)
         except (RuncError, OSError) as error:
             details = log_tail(self.params['work_path'] or partial, 'dump.log')
-            remove_tree(partial)
-            if previous:
-                os.rename(previous, target)
+            where = self.discard(partial, previous)
+            status = self.status_now()
             if isinstance(error, OSError):
-                raise
-            raise RuncError('%s%s; no image was kept%s, and container %s is %s' % (
-                error, ' (CRIU: %s)' % details if details else '',
-                ' (the earlier image is back in place)' if previous else '', self.container_id,
-                self.status_now()),
+                raise TaskError('%s: %s; %s, and container %s is %s' % (
+                    'image_path' if str(error.filename or '').startswith(partial) else self.option_of_path(error.filename),
+                    error, where, self.container_id, status))
+            raise RuncError('%s%s; %s, and container %s is %s' % (
+                error, ' (CRIU: %s)' % details if details else '', where, self.container_id, status),
                 argv=error.argv, exit_status=error.exit_status, stdout=error.stdout, stderr=error.stderr,
-                runc_message=error.runc_message)
-        if previous:
-            remove_tree(previous)
-        if partial != target:
-            self.move_into_place(partial)
+                runc_message=error.runc_message, timed_out=error.timed_out)
+        except BaseException:
+            # Killed or interrupted: still bring the earlier image back.
+            self.discard(partial, previous)
+            raise
+
+    def discard(self, partial, previous):
+        """Remove an incomplete image and put the earlier one back; where things are, in words."""
+        notes = []
+        try:
+            if previous and partial == self.image_target:
+                # Out of the way first, so that the earlier image can come back
+                # even if this one cannot be removed.
+                try:
+                    aside = self.hidden_name('partial')
+                    os.rename(partial, aside)
+                    partial = aside
+                except OSError:
+                    pass
+            try:
+                remove_tree(partial)
+            except OSError as error:
+                notes.append('the incomplete image is left at %s (%s); remove it yourself'
+                             % (partial, error.strerror or error))
+        finally:
+            problem = self.put_back(previous)
+        if problem:
+            notes.insert(0, problem)
+        return '; '.join(['no image was kept%s' % (' (the earlier image is back in place)'
+                                                   if previous and not problem else '')] + notes)
+
+    def put_back(self, previous):
+        """Bring the earlier image back to image_path; None, or what went wrong in words."""
+        if not previous:
+            return None
+        try:
+            os.rename(previous, self.image_target)
+        except OSError as error:
+            return ('the earlier image could not be put back (%s) and is at %s: move it to %s yourself'
+                    % (error.strerror or error, previous, self.image_path))
+        return None
 
     def move_into_place(self, partial):
+        """Rename a complete image to image_path, keeping it where it is if that fails."""
         target = self.image_target
         previous = None
         if os.path.lexists(target):
-            previous = self.hidden_sibling('previous')
-            os.rmdir(previous)
-            os.rename(target, previous)
+            try:
+                previous = self.hidden_name('previous')
+                os.rename(target, previous)
+            except OSError as error:
+                raise self.stranded(partial, error, 'is still at %s' % self.image_path)
         try:
             os.rename(partial, target)
-        except OSError:
-            if previous:
-                os.rename(previous, target)
-            remove_tree(partial)
-            raise
+        except OSError as error:
+            problem = self.put_back(previous)
+            raise self.stranded(partial, error, None if not previous else
+                                problem.replace('the earlier image ', '') if problem
+                                else 'is still at %s' % self.image_path)
         if previous:
+            self.remove_previous(previous)
+
+    def stranded(self, partial, error, earlier):
+        """The error of a complete image that could not be moved to image_path."""
+        return TaskError('image_path: CRIU made a complete image, but it cannot be moved to %s (%s); the new '
+                         'image is kept at %s: move it there yourself%s, and container %s is %s'
+                         % (self.image_path, error.strerror or error, partial,
+                            '; the earlier image %s' % earlier if earlier else '', self.container_id,
+                            self.status_now()))
+
+    def remove_previous(self, previous):
+        """The new image is in place; the earlier one goes, or a warning says where it still is."""
+        try:
             remove_tree(previous)
+        except OSError as error:
+            self.warned.add(previous)
+            marked = os.path.isfile(os.path.join(previous, MARKER))
+            self.module.warn('image_path: the new image is at %s, but the earlier image it replaced could not be '
+                             'removed completely from %s (%s); %s' % (
+                                 self.image_path, previous, error.strerror or error,
+                                 'the next checkpoint to %s removes it, or remove it yourself' % self.image_path
+                                 if marked else 'remove it yourself'))
+
+    def remove_leftovers(self):
+        """Remove the hidden folders an interrupted checkpoint of this image_path left beside it."""
+        for path, kind in leftovers(self.image_target):
+            if path in self.warned:
+                continue
+            if kind == IMAGE_COMPLETE and '.partial-' in os.path.basename(path):
+                # A dump that succeeded before its run was killed: it may be the
+                # only copy of a container's state.
+                self.module.warn('image_path: %s holds a complete checkpoint image that an interrupted run '
+                                 'left; it was kept: move it where you need it, or remove it' % path)
+                continue
+            try:
+                remove_tree(path)
+            except OSError as error:
+                self.module.warn('image_path: cannot remove %s, which an interrupted checkpoint left: %s'
+                                 % (path, error.strerror or error))
 
     # -- restore -------------------------------------------------------------------------------------
 

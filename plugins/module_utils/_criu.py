@@ -115,13 +115,20 @@ def remove_tree(path):
     if not stat.S_ISDIR(top.st_mode):
         os.unlink(path)
         return
-    _remove_below(path, top.st_dev)
+    # The marker goes last: a folder this removal could not finish still
+    # carries it, so that a later checkpoint knows the folder for its own.
+    _remove_below(path, top.st_dev, keep=MARKER)
+    marker = os.path.join(path, MARKER)
+    if os.path.lexists(marker):
+        os.unlink(marker)
     os.rmdir(path)
 
 
-def _remove_below(folder, device):
+def _remove_below(folder, device, keep=None):
     with os.scandir(folder) as entries:
         for entry in entries:
+            if entry.name == keep:
+                continue
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(info.st_mode):
                 if info.st_dev != device:

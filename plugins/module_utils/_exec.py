@@ -56,7 +56,11 @@ def container_process(container_id, bundle):
     Never a default in its place: a default would run as root with every
     default capability, more than the container's own process may have.
     """
-    path = os.path.join(bundle or '', 'config.json')
+    if not isinstance(bundle, str) or not os.path.isabs(bundle):
+        # Never a config.json of the current folder in its place.
+        raise ExecError('name: cannot read the process settings of container %s: runc state names %s as its '
+                        'bundle, not an absolute path' % (container_id, 'no folder' if not bundle else repr(bundle)))
+    path = os.path.join(bundle, 'config.json')
     problem = 'name: cannot read the process settings of container %s from %s: ' % (container_id, path)
     try:
         with open(path, 'rb') as stream:
@@ -68,9 +72,54 @@ def container_process(container_id, bundle):
     process = config.get('process') if isinstance(config, dict) else None
     if not isinstance(process, dict):
         raise ExecError(problem + 'it has no process object')
-    if not isinstance(process.get('user', {}), dict) or not isinstance(process.get('capabilities', {}), dict):
-        raise ExecError(problem + 'its user or capabilities are not objects')
     return copy.deepcopy(process)
+
+
+def _shape(value):
+    """What a JSON value is, in words, for messages."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    if isinstance(value, str):
+        return 'a string'
+    if isinstance(value, list):
+        return 'a list'
+    return 'an object'
+
+
+def process_problem(process, params):
+    """What makes the container's process unusable for this exec, in words; None when it is usable.
+
+    Only what build_process reads or changes is checked: the rest goes to
+    runc as the container has it, and runc judges it.
+    """
+    if not isinstance(process, dict):
+        return 'the process is %s, not an object' % _shape(process)
+    env = process.get('env')
+    if env is not None:
+        if not isinstance(env, list):
+            return 'process.env is %s, not a list of KEY=VALUE strings' % _shape(env)
+        for position, entry in enumerate(env):
+            if not isinstance(entry, str):
+                # Not quoted: the container's environment may hold secrets.
+                return 'process.env holds %s at position %d, not a KEY=VALUE string' % (_shape(entry), position)
+    for field in ('user', 'capabilities'):
+        if field in process and not isinstance(process[field], dict):
+            return 'process.%s is %s, not an object' % (field, _shape(process[field]))
+    if params['capabilities']:
+        for capability_set in CAPABILITY_SETS:
+            members = process.get('capabilities', {}).get(capability_set, [])
+            if not isinstance(members, list):
+                return ('process.capabilities.%s is %s, not a list of capability names, so capabilities cannot '
+                        'be added to it' % (capability_set, _shape(members)))
+            for member in members:
+                if not isinstance(member, str):
+                    return ('process.capabilities.%s holds %s, not only capability names'
+                            % (capability_set, _shape(member)))
+    return None
 
 
 def _no_nul(option, text):
@@ -140,6 +189,10 @@ def build_process(base, params):
     Only what the task asks for changes; user, capabilities, noNewPrivileges,
     rlimits, AppArmor profile and SELinux label stay the container's.
     """
+    problem = process_problem(base, params)
+    if problem:
+        raise ExecError('name: the process settings in the config.json of container %s are unusable: %s'
+                        % (params.get('name'), problem))
     process = copy.deepcopy(base)
     process['args'] = list(params['argv'])
     process['terminal'] = False

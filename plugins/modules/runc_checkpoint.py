@@ -15,6 +15,12 @@ description:
     image is written to a hidden folder beside O(image_path) and moved there only when CRIU succeeded,
     so O(image_path) never holds half an image. On failure the partial folder is removed and the
     container keeps running.
+  - Once CRIU made a complete image, it is never removed. If it cannot be moved to O(image_path), the
+    task fails and its message says where the new image, the earlier image and the container are.
+    Every failure's message says what is where, never more than happened.
+  - Hidden folders that a run killed halfway left beside O(image_path) (C(.NAME.partial-*) and
+    C(.NAME.previous-*) carrying the marker file, see O(image_path)) are removed once a checkpoint to
+    O(image_path) succeeds; a complete image among them is kept, with a warning.
   - Only what the module can tell is a checkpoint image is ever replaced or removed, see O(force).
   - V(restored) brings the container back from the image with C(runc restore), here or on another host
     the image was copied to. Restoring never removes or changes the image.
@@ -75,7 +81,9 @@ options:
         C(irmap-cache), C(descriptors.json)) and the marker. Anything else at O(image_path) (a file, an
         empty folder, a folder holding other files) is refused, with or without O(force).
       - With O(lazy_pages), the image already there is moved to a hidden folder beside it while the new
-        one is written, put back if the checkpoint fails, and removed only once the new one is complete.
+        one is written, put back if the checkpoint fails (even when the incomplete one cannot be removed),
+        and removed only once the new one is complete. When that removal fails, the task succeeds with a
+        warning naming the folder left.
     type: bool
     default: false
   work_path:

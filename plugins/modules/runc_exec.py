@@ -17,8 +17,11 @@ description:
     directory), read from the bundle's C(config.json), with the options below applied on top, as
     C(runc exec) does on the command line. It never gets more privilege than the container's own
     process unless O(user), O(capabilities) or O(no_new_privileges) ask for it.
-  - When the bundle's C(config.json) is missing, unreadable, not JSON or has no C(process) object, the
-    task fails and nothing runs; no default settings take their place.
+  - When the bundle's C(config.json) is missing, unreadable, not JSON or has no C(process) object, or
+    when C(runc state) names no absolute bundle, the task fails and nothing runs; no default settings
+    take their place. So it does when the process settings the task reads or changes have a shape the
+    OCI spec does not allow (C(env) not a list of strings, C(user) or C(capabilities) not objects, a
+    capability set that O(capabilities) adds to not a list of names); the message names the field.
   - Like M(ansible.builtin.command), it always reports a change; use C(changed_when) to say otherwise.
 author:
   - oci_runtime.runc developers (@oci-runtime)

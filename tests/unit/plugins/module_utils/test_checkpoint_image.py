@@ -5,20 +5,30 @@
 """What runc_checkpoint takes for a checkpoint image, and how it removes one.
 
 The integration tests prove the refusals against real runc and CRIU; these
-pin the classification of every kind of folder and the removal's limits.
+pin the classification of every kind of folder, the removal's limits, and
+what a checkpoint leaves, and says, when a step fails that only a broken
+host makes fail (a rename, a removal blocked by a mount).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 
 import pytest
 
+from ansible_collections.oci_runtime.runc.plugins.module_utils import _checkpoint, _criu
 from ansible_collections.oci_runtime.runc.plugins.module_utils._checkpoint import (
+    CheckpointManager,
     is_within,
     looks_like_runc_root,
+    resolved,
     resolved_target,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     IMAGE_COMPLETE,
     IMAGE_PARTIAL,
@@ -108,3 +118,291 @@ def test_paths(tmp_path):
     make_folder(tmp_path / 'root' / 'box', 'state.json')
     assert looks_like_runc_root(root) == 'box'
     assert looks_like_runc_root(real) is None
+
+
+# -- a checkpoint's failure paths, with a runtime that only writes files ------------------------------
+
+class FakeModule:
+    check_mode = False
+    _diff = False
+
+    def __init__(self, **params):
+        self.params = {name: spec.get('default') for name, spec in argument_spec(CHECKPOINT).items()}
+        self.params.update(params)
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+
+class FakeRunc:
+    """Stands in for runc checkpoint: writes an image, or fails halfway, without CRIU."""
+
+    root = None
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        self.status = 'running'
+
+    def checkpoint(self, container_id, options):
+        with open(os.path.join(options.image_path, 'pages-1.img'), 'w') as pages:
+            pages.write('new')
+        if self.fail:
+            raise RuncError('runc checkpoint failed', argv=['runc', 'checkpoint'], exit_status=1,
+                            runc_message='criu failed')
+        with open(os.path.join(options.image_path, 'inventory.img'), 'w') as inventory:
+            inventory.write('new')
+        if not options.leave_running:
+            self.status = None
+
+    def state(self, container_id):
+        if self.status is None:
+            raise RuncError('container does not exist', runc_message='container does not exist')
+        return {'id': container_id, 'status': self.status, 'bundle': '/nonexistent'}
+
+    def list(self):
+        return []
+
+
+def old_image(path):
+    """An image made earlier by this collection."""
+    folder = make_folder(path, 'inventory.img', 'pages-1.img')
+    mark_image_folder(folder, 'box')
+    return folder
+
+
+def manager(tmp_path, fail=False, **params):
+    params = dict(dict(name='box', image_path=str(tmp_path / 'images' / 'box'), root=str(tmp_path / 'root'),
+                       state='checkpointed'), **params)
+    task = CheckpointManager(FakeModule(**params))
+    task.runc = FakeRunc(fail=fail)
+    task.check_criu = lambda: None
+    task.validate()
+    return task
+
+
+def content(folder):
+    return {name: open(os.path.join(folder, name)).read() for name in os.listdir(folder)
+            if name != MARKER}
+
+
+def hidden(folder):
+    return sorted(name for name in os.listdir(folder) if name.startswith('.'))
+
+
+def refuse_to_remove(path):
+    raise OSError(errno.EXDEV, 'still a mount point, left in place', os.path.join(path, '.criu.cgyard.x'))
+
+
+def test_lazy_pages_puts_the_earlier_image_back_though_the_partial_one_stays(tmp_path, monkeypatch):
+    (tmp_path / 'images').mkdir()
+    image = old_image(tmp_path / 'images' / 'box')
+    before = content(image)
+    task = manager(tmp_path, fail=True, lazy_pages=True, force=True)
+    monkeypatch.setattr(_checkpoint, 'remove_tree', refuse_to_remove)
+    with pytest.raises(RuncError) as caught:
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(image) == before
+    left = hidden(str(tmp_path / 'images'))
+    assert len(left) == 1 and left[0].startswith('.box.partial-')
+    message = str(caught.value)
+    assert ('no image was kept (the earlier image is back in place); the incomplete image is left at %s'
+            % (tmp_path / 'images' / left[0])) in message
+    assert message.endswith('remove it yourself, and container box is running')
+
+
+def test_lazy_pages_says_where_the_earlier_image_is_when_it_cannot_come_back(tmp_path, monkeypatch):
+    (tmp_path / 'images').mkdir()
+    before = content(old_image(tmp_path / 'images' / 'box'))
+    task = manager(tmp_path, fail=True, lazy_pages=True, force=True)
+    rename = os.rename
+
+    def no_way_back(source, destination):
+        if '.previous-' in source:
+            raise OSError(errno.EIO, 'Input/output error')
+        rename(source, destination)
+    monkeypatch.setattr(os, 'rename', no_way_back)
+    with pytest.raises(RuncError) as caught:
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    previous = [name for name in hidden(str(tmp_path / 'images')) if name.startswith('.box.previous-')]
+    assert len(previous) == 1
+    assert content(str(tmp_path / 'images' / previous[0])) == before
+    assert ('no image was kept; the earlier image could not be put back (Input/output error) and is at %s: '
+            'move it to %s yourself' % (tmp_path / 'images' / previous[0], task.image_path)) in str(caught.value)
+
+
+def test_lazy_pages_puts_the_earlier_image_back_when_interrupted(tmp_path, monkeypatch):
+    (tmp_path / 'images').mkdir()
+    image = old_image(tmp_path / 'images' / 'box')
+    before = content(image)
+    task = manager(tmp_path, lazy_pages=True, force=True)
+
+    def interrupted(container_id, options):
+        raise KeyboardInterrupt
+    task.runc.checkpoint = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(image) == before
+    assert hidden(str(tmp_path / 'images')) == []
+
+
+def test_a_complete_image_that_cannot_be_moved_into_place_is_kept(tmp_path, monkeypatch):
+    (tmp_path / 'images').mkdir()
+    image = old_image(tmp_path / 'images' / 'box')
+    before = content(image)
+    task = manager(tmp_path, force=True)
+    rename = os.rename
+
+    def no_way_in(source, destination):
+        if '.partial-' in source:
+            raise OSError(errno.EIO, 'Input/output error')
+        rename(source, destination)
+    monkeypatch.setattr(os, 'rename', no_way_in)
+    with pytest.raises(TaskError) as caught:
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    partial = [name for name in hidden(str(tmp_path / 'images')) if name.startswith('.box.partial-')]
+    assert len(partial) == 1
+    assert content(str(tmp_path / 'images' / partial[0])) == {'inventory.img': 'new', 'pages-1.img': 'new'}
+    assert content(image) == before
+    assert str(caught.value) == (
+        'image_path: CRIU made a complete image, but it cannot be moved to %s (Input/output error); the new '
+        'image is kept at %s: move it there yourself; the earlier image is still at %s, and container box is '
+        'gone' % (task.image_path, tmp_path / 'images' / partial[0], task.image_path))
+    assert 'left as it was' not in str(caught.value)
+
+
+def test_a_first_image_that_cannot_be_moved_into_place_is_kept(tmp_path, monkeypatch):
+    task = manager(tmp_path, leave_running=True)
+    monkeypatch.setattr(os, 'rename', lambda source, destination: refuse_to_remove(source))
+    with pytest.raises(TaskError, match='^image_path: CRIU made a complete image, but it cannot be moved to .*; the '
+                                        r'new image is kept at .*/\.box\.partial-[^/]*: move it there yourself, and '
+                                        'container box is running$'):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert len(hidden(str(tmp_path / 'images'))) == 1
+    # The parent folder the run made holds the image: it stays.
+    assert os.path.isdir(str(tmp_path / 'images'))
+
+
+@pytest.mark.parametrize('lazy_pages', [False, True])
+def test_an_earlier_image_that_cannot_be_removed_is_a_warning_once_the_new_one_is_in_place(
+        tmp_path, monkeypatch, lazy_pages):
+    (tmp_path / 'images').mkdir()
+    image = old_image(tmp_path / 'images' / 'box')
+    task = manager(tmp_path, force=True, lazy_pages=lazy_pages)
+    monkeypatch.setattr(_checkpoint, 'remove_tree', refuse_to_remove)
+    task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(image) == {'inventory.img': 'new', 'pages-1.img': 'new'}
+    previous = hidden(str(tmp_path / 'images'))
+    assert len(previous) == 1 and previous[0].startswith('.box.previous-')
+    assert task.module.warnings == [
+        'image_path: the new image is at %s, but the earlier image it replaced could not be removed completely '
+        'from %s (still a mount point, left in place); the next checkpoint to %s removes it, or remove it '
+        'yourself' % (task.image_path, tmp_path / 'images' / previous[0], task.image_path)]
+
+
+def test_a_failed_dump_that_cannot_be_cleaned_says_where_the_partial_image_is(tmp_path, monkeypatch):
+    task = manager(tmp_path, fail=True)
+    monkeypatch.setattr(_checkpoint, 'remove_tree', refuse_to_remove)
+    with pytest.raises(RuncError, match=r'no image was kept; the incomplete image is left at .*/\.box\.partial-\w+ '
+                                        r'\(still a mount point, left in place\); remove it yourself, and '
+                                        'container box is running$'):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+
+
+def test_a_failed_dump_leaves_the_host_as_it_was(tmp_path):
+    task = manager(tmp_path, fail=True)
+    with pytest.raises(RuncError, match='runc checkpoint failed; no image was kept, and container box is running$'):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    # Not even the parent folder the run made is left.
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_leftovers_of_killed_runs_go_once_a_checkpoint_succeeds(tmp_path):
+    images = tmp_path / 'images'
+    images.mkdir()
+    elsewhere = old_image(tmp_path / 'elsewhere')
+    marked_partial = make_folder(images / '.box.partial-x', 'pstree.img')
+    mark_image_folder(marked_partial, 'box')
+    os.mkdir(os.path.join(marked_partial, '.criu.cgyard.1'))
+    marked_previous = old_image(images / '.box.previous-ab_12')
+    unmarked = make_folder(images / '.box.partial-y', 'pstree.img')
+    foreign = make_folder(images / '.box.partial-z', 'pstree.img', 'notes.txt')
+    mark_image_folder(foreign, 'box')
+    other_name = old_image(images / '.boxes.partial-x')
+    no_suffix = old_image(images / '.box.partial-')
+    other_kind = old_image(images / '.box.copy-x')
+    complete_partial = old_image(images / '.box.partial-done')
+    os.symlink(elsewhere, str(images / '.box.previous-link'))
+    task = manager(tmp_path)
+    task.checkpoint({'id': 'box', 'status': 'running'})
+    assert image_kind(task.image_path) == IMAGE_COMPLETE
+    assert not os.path.lexists(marked_partial) and not os.path.lexists(marked_previous)
+    for kept in (unmarked, foreign, other_name, no_suffix, other_kind, complete_partial, elsewhere):
+        assert os.path.isdir(kept)
+    assert os.path.islink(str(images / '.box.previous-link'))
+    assert content(elsewhere) == {'inventory.img': 'x', 'pages-1.img': 'x'}
+    assert task.module.warnings == [
+        'image_path: %s holds a complete checkpoint image that an interrupted run left; it was kept: move it '
+        'where you need it, or remove it' % complete_partial]
+
+
+def test_leftovers_stay_when_the_checkpoint_fails(tmp_path):
+    images = tmp_path / 'images'
+    images.mkdir()
+    marked_partial = make_folder(images / '.box.partial-x', 'pstree.img')
+    mark_image_folder(marked_partial, 'box')
+    with pytest.raises(RuncError):
+        manager(tmp_path, fail=True).checkpoint({'id': 'box', 'status': 'running'})
+    assert os.path.isdir(marked_partial)
+
+
+def test_remove_tree_keeps_the_marker_of_a_folder_it_cannot_finish(tmp_path, monkeypatch):
+    folder = old_image(tmp_path / 'image')
+    os.mkdir(os.path.join(folder, 'sub'))
+    # The marker comes first, and the subfolder is on another filesystem, as a
+    # CRIU cgroup yard left mounted is.
+    scandir = os.scandir
+    monkeypatch.setattr(_criu.os, 'scandir', lambda path: contextlib.nullcontext(
+        sorted(scandir(path), key=lambda entry: (entry.name != MARKER, entry.name))))
+    device = os.lstat(folder).st_dev
+    lstat = os.lstat
+    monkeypatch.setattr(_criu.os, 'lstat', lambda path: _on_device(lstat(path), device + 1))
+    with pytest.raises(OSError, match='still a mount point'):
+        remove_tree(folder)
+    assert os.path.isfile(os.path.join(folder, MARKER))
+
+
+def _on_device(info, device):
+    fields = list(info)
+    fields[2] = device
+    return os.stat_result(fields)
+
+
+def test_the_work_folder_is_checked_against_the_same_target_as_the_image(tmp_path):
+    real = make_folder(tmp_path / 'real')
+    os.symlink(real, str(tmp_path / 'link'))
+    image_path = str(tmp_path / 'link' / 'image')
+    with pytest.raises(TaskError, match='^work_path: .* is in image_path'):
+        manager(tmp_path, image_path=image_path, work_path=os.path.join(real, 'image', 'work'))
+    with pytest.raises(TaskError, match='^work_path: .* is in image_path'):
+        manager(tmp_path, image_path=os.path.join(real, 'image'), work_path=str(tmp_path / 'link' / 'image'))
+    # An image_path that is itself a link is image_path's fault (refused as a link), not work_path's.
+    os.mkdir(os.path.join(real, 'image'))
+    os.symlink(os.path.join(real, 'image'), str(tmp_path / 'image-link'))
+    task = manager(tmp_path, image_path=str(tmp_path / 'image-link'), work_path=os.path.join(real, 'image', 'w'))
+    with pytest.raises(TaskError, match='^image_path: .* is a symbolic link'):
+        task.refuse_unsafe_target(None)
+
+
+@pytest.mark.parametrize('option', ['image_path', 'work_path', 'parent_path', 'bundle', 'status_file'])
+def test_a_nul_byte_in_a_path_fails_naming_the_option(tmp_path, option):
+    params = dict(name='box', image_path=str(tmp_path / 'image'), root=str(tmp_path / 'root'))
+    params[option] = str(tmp_path / 'a\0b')
+    task = CheckpointManager(FakeModule(**params))
+    with pytest.raises(TaskError, match='^%s: .* holds a NUL byte' % option):
+        task.validate()
+
+
+def test_a_path_that_cannot_be_resolved_fails_naming_the_option():
+    with pytest.raises(TaskError, match='^image_path: cannot resolve'):
+        resolved('image_path', '/a\0b/image', resolved_target)

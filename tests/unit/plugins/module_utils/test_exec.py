@@ -72,7 +72,6 @@ def test_secret_env_overrides_the_containers_variable():
     (b'\xff\xfe', 'not JSON'),
     (b'[]', 'it has no process object'),
     (b'{"process": null}', 'it has no process object'),
-    (b'{"process": {"user": "root"}}', 'its user or capabilities are not objects'),
 ])
 def test_unusable_process_settings_fail_naming_the_file(tmp_path, content, problem):
     if content is not None:
@@ -81,6 +80,70 @@ def test_unusable_process_settings_fail_naming_the_file(tmp_path, content, probl
         container_process('web', str(tmp_path))
     prefix = 'name: cannot read the process settings of container web from %s: ' % (tmp_path / 'config.json')
     assert str(caught.value).startswith(prefix + problem)
+
+
+@pytest.mark.parametrize('bundle, named', [('', 'no folder'), (None, 'no folder'), ('bundle', "'bundle'")])
+def test_a_state_without_an_absolute_bundle_never_reads_the_current_folder(tmp_path, monkeypatch, bundle, named):
+    (tmp_path / 'config.json').write_text(json.dumps({'process': CONTAINER_PROCESS}))
+    (tmp_path / 'bundle').mkdir()
+    (tmp_path / 'bundle' / 'config.json').write_text(json.dumps({'process': CONTAINER_PROCESS}))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ExecError) as caught:
+        container_process('web', bundle)
+    assert str(caught.value) == ('name: cannot read the process settings of container web: runc state names %s '
+                                 'as its bundle, not an absolute path' % named)
+
+
+UNUSABLE = 'name: the process settings in the config.json of container web are unusable: '
+
+
+@pytest.mark.parametrize('changes, given, problem', [
+    (dict(capabilities={'bounding': None}), dict(capabilities=['CHOWN']),
+     'process.capabilities.bounding is null, not a list of capability names, so capabilities cannot be added to it'),
+    (dict(capabilities={'ambient': 'CAP_KILL'}), dict(capabilities=['CHOWN']),
+     'process.capabilities.ambient is a string, not a list of capability names'),
+    (dict(capabilities={'effective': [1]}), dict(capabilities=['CHOWN']),
+     'process.capabilities.effective holds a number, not only capability names'),
+    (dict(capabilities=None), dict(capabilities=['CHOWN']), 'process.capabilities is null, not an object'),
+    (dict(capabilities=['CAP_KILL']), {}, 'process.capabilities is a list, not an object'),
+    (dict(env=['PATH=/bin', 7]), dict(env={'A': 'b'}), 'process.env holds a number at position 1, not a KEY=VALUE string'),
+    (dict(env=['PATH=/bin', None]), {}, 'process.env holds null at position 1, not a KEY=VALUE string'),
+    (dict(env='PATH=/bin'), dict(secret_env={'A': 'hidden'}), 'process.env is a string, not a list of KEY=VALUE strings'),
+    (dict(env={'PATH': '/bin'}), {}, 'process.env is an object, not a list of KEY=VALUE strings'),
+    (dict(user='root'), {}, 'process.user is a string, not an object'),
+    (dict(user=None), dict(additional_gids=[5]), 'process.user is null, not an object'),
+    (dict(user=[0, 0]), dict(user={'uid': 0, 'gid': 0}), 'process.user is a list, not an object'),
+])
+def test_unusable_process_settings_fail_naming_the_container(changes, given, problem):
+    base = dict(CONTAINER_PROCESS, **changes)
+    with pytest.raises(ExecError) as caught:
+        build_process(base, params(name='web', **given))
+    assert str(caught.value).startswith(UNUSABLE + problem)
+    assert 'hidden' not in str(caught.value)
+
+
+@pytest.mark.parametrize('base', [None, [], 'sleep'])
+def test_a_process_that_is_not_an_object_fails_naming_the_container(base):
+    with pytest.raises(ExecError, match='^' + UNUSABLE + 'the process is .*, not an object$'):
+        build_process(base, params(name='web'))
+
+
+def test_a_null_capability_set_is_left_to_runc_when_no_capability_is_added():
+    base = dict(CONTAINER_PROCESS, capabilities={'bounding': ['CAP_KILL'], 'ambient': None})
+    assert build_process(base, params(name='web'))['capabilities'] == base['capabilities']
+
+
+@pytest.mark.parametrize('changes', [
+    dict(args='sleep 1000'), dict(args=None), dict(rlimits='odd'), dict(rlimits=[None, {'type': 1}]),
+    dict(consoleSize=None), dict(cwd=None), dict(noNewPrivileges='yes'), dict(env=None),
+])
+def test_what_the_exec_replaces_or_leaves_to_runc_never_raises(changes):
+    base = dict(CONTAINER_PROCESS, **changes)
+    process = build_process(base, params(name='web', argv=['id'], cwd='/', no_new_privileges=True,
+                                         capabilities=['CHOWN'], user={'uid': 1, 'gid': 1},
+                                         additional_gids=[3], env={'A': 'b'}))
+    assert process['args'] == ['id'] and process['cwd'] == '/' and process['noNewPrivileges'] is True
+    assert process['rlimits'] == base['rlimits']
 
 
 def test_a_folder_named_config_json_fails(tmp_path):
