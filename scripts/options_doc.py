@@ -1,8 +1,10 @@
-#!/usr/bin/env python3
 """Write docs/options.md from the option table (plugins/module_utils/_options.py).
 
-    scripts/options_doc.py          rewrite docs/options.md
-    scripts/options_doc.py --check  exit 1 if docs/options.md is not what the table says
+    python scripts/options_doc.py          rewrite docs/options.md
+    python scripts/options_doc.py --check  exit 1 if docs/options.md is not what the table says
+
+with the collection importable (OCI_RUNC_COLLECTIONS_ROOT: a folder holding
+ansible_collections/oci_runtime/runc).
 
 A unit test runs the same check, so the page cannot go stale.
 """

@@ -16,14 +16,18 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError, format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     MINIMAL_SPEC,
-    ConfigError,
     compose_config,
-    format_path,
-    option_for_path,
+    hide_secrets,
 )
-from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, argument_spec, writes_config
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
+    CONTAINER,
+    argument_spec,
+    option_for_path,
+    writes_config,
+)
 from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema import (
     SchemaUnavailable,
     load_validator,
@@ -48,7 +52,9 @@ class ActionModule(ActionBase):
 
         problem = self._check_config(self._task.args)
         if problem:
-            result.update(failed=True, changed=False, msg=problem)
+            # A schema's complaint may quote an env entry: never a secret one.
+            secrets = [str(value) for value in (self._task.args.get('secret_env') or {}).values()]
+            result.update(failed=True, changed=False, msg=hide_secrets(problem, secrets))
             return result
         return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
 

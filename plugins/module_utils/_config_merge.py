@@ -7,7 +7,19 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
+
+
+def replace(current, value):
+    """The option's value replaces what was there."""
+    return copy.deepcopy(value)
+
+
+def rootfs_of(bundle, config):
+    """The rootfs folder on the host: root.path, relative to the bundle unless absolute."""
+    path = (config.get('root') or {}).get('path') or 'rootfs'
+    return os.path.normpath(os.path.join(bundle, path))
 
 
 class ConfigError(ValueError):

@@ -14,8 +14,15 @@ import tempfile
 from typing import NamedTuple, Optional
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import (
+    ignored_parts,
+    resources_without,
+    with_kept_paths,
+    without_paths,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
     CONTAINER,
     flag_values,
@@ -38,6 +45,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     parse_signal,
     subcommand_of,
 )
+
 
 class KnownConfig(NamedTuple):
     """What an existing container was made with, as far as anybody can tell.
@@ -71,7 +79,7 @@ def config_differences(before, after, path=()):
             found += config_differences(before.get(key), after.get(key), path + (key,))
         return found
     if before != after:
-        return [cfg.format_path(path)]
+        return [format_path(path)]
     return []
 
 
@@ -99,8 +107,6 @@ class ContainerManager(ContainerTask):
         except RuncError as error:
             raise TaskError('kill_signal: %s' % error)
         require_absolute(params, 'bundle', 'pid_file', 'console_socket')
-        if params['stop_timeout'] < 0:
-            raise TaskError('stop_timeout: must not be negative')
         if writes_config(params) and not params['bundle']:
             raise TaskError('bundle: required with spec and the container config options, '
                             'to know where config.json goes')
@@ -111,6 +117,10 @@ class ContainerManager(ContainerTask):
             if writes_config(params):
                 self.refuse_foreign_config()
         self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
+        try:
+            self.ignored = ignored_parts(params.get('comparisons'), rows(CONTAINER, 'config'), CREATE_TIME_OPTIONS)
+        except cfg.ConfigError as error:
+            raise TaskError(str(error))
         for name in ('stdout_path', 'stderr_path'):
             if params[name] is not None and (not params[name] or '\0' in params[name]):
                 raise TaskError('%s: %r is not a file path' % (name, params[name]))
@@ -148,7 +158,7 @@ class ContainerManager(ContainerTask):
         if writes_config(self.params):
             try:
                 config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params,
-                                            append_mounts=append_mounts)
+                                            append_mounts=append_mounts, bundle=self.bundle)
             except cfg.ConfigError as error:
                 raise TaskError(str(error))
         else:
@@ -156,6 +166,12 @@ class ContainerManager(ContainerTask):
             if config is None:
                 raise TaskError('bundle: %s has no config.json; give spec or the config options '
                                 '(args, env, ...) to have one written' % self.bundle)
+        source = 'spec' if writes_config(self.params) else 'bundle'
+        for key, kind in (('root', dict), ('process', dict), ('linux', dict)):
+            if not isinstance(config.get(key, {}), kind):
+                raise TaskError('%s: %s of the config must be an object' % (source, key))
+        if not isinstance(config.get('root', {}).get('path', ''), str):
+            raise TaskError('%s: root.path of the config must be a string' % source)
         rootfs = cfg.rootfs_path(self.bundle, config)
         if not os.path.isdir(rootfs):
             source = 'rootfs' if self.params.get('rootfs') else 'bundle'
@@ -168,15 +184,11 @@ class ContainerManager(ContainerTask):
     def read_config(self, bundle=None):
         path = os.path.join(bundle or self.bundle, 'config.json')
         try:
-            with open(path) as stream:
-                config = json.load(stream)
+            return cfg.read_config_file(path)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
             raise TaskError('bundle: cannot read %s: %s' % (path, error))
-        if not isinstance(config, dict):
-            raise TaskError('bundle: %s does not hold a JSON object' % path)
-        return config
 
     def failing_option(self, error):
         subcommand = subcommand_of(error.argv or [])
@@ -276,18 +288,34 @@ class ContainerManager(ContainerTask):
                              'assuming it matches' % self.container_id)
             return {}
         self.recreate_reasons += self.runtime_changes(known)
-        if known.digest != cfg.config_digest(desired, self.create_options):
+        # comparisons: ignored parts leave both sides. The stored digest covers them, so then the configs
+        # themselves are compared, which needs the one the container was made with.
+        ignored = self.ignored
+        if ignored and known.config is None:
+            self.module.warn('comparisons: cannot apply to container %s, the config it was made with is unknown '
+                             '(no record of it); compared as a whole' % self.container_id)
+            ignored = None
+        paths = ignored.paths if ignored else ()
+        changed_options = [name for name in CREATE_TIME_OPTIONS if known.create_options is not None
+                           and known.create_options.get(name) != self.create_options[name]
+                           and not (ignored and name in ignored.options)]
+        if ignored:
+            differs = bool(changed_options) or (cfg.config_digest(without_paths(known.config, paths), {})
+                                                != cfg.config_digest(without_paths(desired, paths), {}))
+        else:
+            differs = known.digest != cfg.config_digest(desired, self.create_options)
+        if differs:
             before = known.config if known.config is not None else (disk_config or {})
-            changed_paths = config_differences(cfg.without_resources(before), cfg.without_resources(desired))
-            changed_options = [name for name in CREATE_TIME_OPTIONS if known.create_options is not None
-                               and known.create_options.get(name) != self.create_options[name]]
+            changed_paths = config_differences(cfg.without_resources(without_paths(before, paths)),
+                                               cfg.without_resources(without_paths(desired, paths)))
             if changed_paths:
                 self.recreate_reasons.append('config: %s' % ', '.join(changed_paths))
             if changed_options:
                 self.recreate_reasons.append('create options: %s' % ', '.join(changed_options))
             if not (changed_paths or changed_options):
                 self.recreate_reasons.append('config: differs from the one the container was created with')
-        updatable, other = cfg.resource_changes(known.resources, cfg.resources_of(desired))
+        updatable, other = cfg.resource_changes(resources_without(known.resources, paths),
+                                                resources_without(cfg.resources_of(desired), paths))
         if other:
             self.recreate_reasons.append('resources not updatable in place: %s' % ', '.join(other))
         if updatable and state['status'] == 'stopped':
@@ -316,6 +344,7 @@ class ContainerManager(ContainerTask):
         written = cfg.annotated(desired, self.create_options)
         if self.read_config() == written:
             return False
+        self.refuse_shared_bundle()
         self.changed = True
         if self.check_mode:
             return True
@@ -330,6 +359,17 @@ class ContainerManager(ContainerTask):
             os.makedirs(self.bundle, mode=0o700)
         self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
         return True
+
+    def refuse_shared_bundle(self):
+        """Never rewrite the config.json of a bundle another container runs from.
+
+        Its process settings would change under it: runc_exec in that
+        container would then run with this task's user and capabilities.
+        """
+        for state in self.runc.list() if self.runc.root is None or os.path.isdir(self.runc.root) else []:
+            if state['id'] != self.container_id and os.path.realpath(state['bundle']) == self.bundle:
+                raise TaskError('bundle: %s is the bundle of container %s too; give each container whose '
+                                'config the module writes a bundle of its own' % (self.bundle, state['id']))
 
     def restore_config(self):
         """Put config.json back as it was before this task, after a failure."""
@@ -429,8 +469,11 @@ class ContainerManager(ContainerTask):
         self.run_step(subcommand, lambda: method(self.container_id), self.container_id)
 
     def update(self, resources, desired, state, known):
-        self.run_step('update', lambda: self.runc.update(self.container_id, resources),
-                      '--resources=-', self.container_id)
+        try:
+            self.run_step('update', lambda: self.runc.update(self.container_id, resources),
+                          '--resources=-', self.container_id)
+        except RuncError as error:
+            raise self.put_resources_back(error, known.resources)
         if not self.check_mode:
             record = known.record or {}
             adopted = self.adopted or {}
@@ -438,6 +481,22 @@ class ContainerManager(ContainerTask):
                           record.get('create_options') or self.create_options, record.get('replay_options'),
                           append_mounts=adopted.get('append_mounts', known.append_mounts))
             self.adopted = None
+
+    def put_resources_back(self, error, applied):
+        """After a refused runc update, apply what the container had again.
+
+        runc writes one cgroup file after another and stops at the first the
+        kernel refuses: the ones before it (a cpuset, say) are changed already.
+        """
+        try:
+            self.runc.update(self.container_id, applied)
+        except RuncError as again:
+            outcome = 'putting the previous resources back failed too, so the container may run with some ' \
+                      'of the new ones: %s' % again
+        else:
+            outcome = 'the container runs with its previous resources again'
+        return RuncError('%s; %s' % (error, outcome), argv=error.argv, exit_status=error.exit_status,
+                         stdout=error.stdout, stderr=error.stderr, runc_message=error.runc_message)
 
     def converge(self, state, known, desired_existing, resources):
         """Walk the container from its current status to the desired one; return the final status."""
@@ -522,6 +581,10 @@ class ContainerManager(ContainerTask):
         same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
         before_config = (known.config if known else None) or (disk_config if same_bundle else self.read_config())
         resources = self.compare(state, desired_existing, known, disk_config)
+        if (self.ignored.paths and desired_existing is not None and known is not None and known.config is not None
+                and not self.recreate_reasons):
+            # Ignored differences stay unapplied: config.json and the record keep what the container runs with.
+            desired_existing = with_kept_paths(desired_existing, known.config, self.ignored.paths)
         final_status = self.converge(state, known, desired_existing, resources)
         if self.adopted and state and not self.recreate_reasons and final_status != 'absent' and not self.check_mode:
             record = known.record

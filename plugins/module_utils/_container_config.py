@@ -12,23 +12,22 @@ compose the config with the same code.
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import os
-
-from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (  # noqa: F401 (re-exported)
+import re
+import stat
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (
     ConfigError,
     deep_merge,
-    format_path,
-    merge_env,
     place,
+    rootfs_of,
 )
-from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (  # noqa: F401 (re-exported)
-    CONTAINER,
-    option_for_path,
-    rows,
-    writes_config,
-)
+# merge_env is runc_exec's, from here for now.
+# pylint: disable-next=unused-import
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import merge_env  # noqa: F401
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, rows
 
 # Written into config.json by the collection; never compared as user data.
 ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
@@ -42,6 +41,7 @@ OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST)
 RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV,)
 # What a masked value reads as, wherever the collection reports a config.
 MASKED_VALUE = '********'
+SECRET_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
 def secret_env_names(config):
@@ -116,30 +116,44 @@ MINIMAL_SPEC = {
 }
 
 
-def compose_config(base_spec, params, module=CONTAINER, append_mounts=False):
+def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None):
     """The effective config: the base spec, then ``spec``, then each config option, in table order.
 
     ``process.terminal`` is false unless ``spec`` says otherwise: detached
     containers have no terminal unless a console socket receives it.
     ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
+    ``bundle`` is None on the controller, where nothing of the host can be read.
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
     secret_names = sorted(params.get('secret_env') or {})
     for name in secret_names:
+        if not SECRET_NAME.match(str(name)):
+            # The names are kept in an annotation, comma separated: only plain names fit.
+            raise ConfigError('secret_env: %r is not a variable name (letters, digits and _, not first a digit)'
+                              % (name,))
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    context = {'params': params, 'append_mounts': append_mounts}
+    context = {'params': params, 'append_mounts': append_mounts, 'bundle': bundle}
     for row in rows(module, 'config'):
         value = params.get(row.name)
         if value is None:
             continue
-        if row.apply:
-            row.apply(config, value, context)
-            continue
-        holder = place(config, row.path)
-        key = row.path[-1]
-        holder[key] = row.merge(holder.get(key), value)
+        try:
+            if row.apply:
+                row.apply(config, value, context)
+                continue
+            holder = place(config, row.path)
+            key = row.path[-1]
+            holder[key] = row.merge(holder.get(key), value)
+        except ConfigError:
+            raise
+        except (TypeError, AttributeError, KeyError, ValueError) as error:
+            # A spec (or a base) of another shape than OCI's: say where, never quote values (secrets).
+            raise ConfigError('%s: does not fit the config composed so far (%s at %s)'
+                              % (row.name, type(error).__name__, '.'.join(row.path) or 'the top'))
     annotations = config.get('annotations') or {}
+    if not isinstance(annotations, dict):
+        raise ConfigError('spec: annotations must be a dict of strings')
     for name in RESERVED_ANNOTATIONS:
         if name in annotations:
             raise ConfigError('annotations: %s is set by the collection itself' % name)
@@ -149,10 +163,30 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False):
     return config
 
 
+class NotAFile(OSError):
+    """A config.json that is not a regular file (a FIFO would block its reader forever)."""
+
+
+def read_config_file(path):
+    """The JSON object of a bundle's config.json; FileNotFoundError when there is none.
+
+    Opened without blocking and read only when it is a regular file: a FIFO
+    or a device in its place must fail the task, not hang it.
+    Raises OSError (NotAFile among them) or ValueError.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, 'rb') as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotAFile(errno.EINVAL, 'not a regular file', path)
+        config = json.loads(stream.read().decode('utf-8'))
+    if not isinstance(config, dict):
+        raise ValueError('it does not hold a JSON object')
+    return config
+
+
 def rootfs_path(bundle, config):
     """The rootfs folder on the host: root.path, relative to the bundle unless absolute."""
-    path = (config.get('root') or {}).get('path') or 'rootfs'
-    return os.path.normpath(os.path.join(bundle, path))
+    return rootfs_of(bundle, config)
 
 
 def canonical_json(value):

@@ -11,7 +11,6 @@ import copy
 import json
 import math
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -19,9 +18,11 @@ import tempfile
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     ConfigError,
     hide_secrets,
-    merge_env,
+    place,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC, rows
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import CAPABILITY_SETS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
@@ -36,18 +37,23 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     read_pid_file,
 )
 
-CAPABILITY = re.compile(r'^CAP_[A-Z0-9_]+$')
-# Inheritable too: the kernel raises an ambient capability only when it is also
-# inheritable, and a process of a user other than root keeps across execve only
-# its ambient ones (runc exec --cap, since 1.1.2, leaves inheritable alone and so
-# gives such a process nothing).
-CAPABILITY_SETS = ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')
-# uid_t and gid_t are 32 bits; (uid_t) -1 means "no change" to the kernel, never a user.
-MAX_ID = 2 ** 32 - 2
-
 
 class ExecError(Exception):
     """Bad input, or a container whose process settings cannot be used; the message names the option."""
+
+
+def old_form_problem(task_args):
+    """A message for the forms of options that versions before 0.2.0 took, or None.
+
+    Ansible's own message for a list where a dict is due names no option; the
+    action plugin checks the task's arguments with this before the module runs.
+    """
+    capabilities = task_args.get('capabilities')
+    if isinstance(capabilities, (list, tuple)):
+        return 'capabilities: give a dict with add and/or drop, for example {add: [NET_ADMIN]}'
+    if 'additional_gids' in task_args:
+        return 'additional_gids: give user.additional_gids instead, for example user: {additional_gids: [2000]}'
+    return None
 
 
 def container_process(container_id, bundle):
@@ -114,7 +120,7 @@ def process_problem(process, params):
             members = process.get('capabilities', {}).get(capability_set, [])
             if not isinstance(members, list):
                 return ('process.capabilities.%s is %s, not a list of capability names, so capabilities cannot '
-                        'be added to it' % (capability_set, _shape(members)))
+                        'be added to or dropped from it' % (capability_set, _shape(members)))
             for member in members:
                 if not isinstance(member, str):
                     return ('process.capabilities.%s holds %s, not only capability names'
@@ -146,12 +152,6 @@ def _checked_secret_env(secret_env):
     return checked
 
 
-def _checked_id(option, number):
-    if not 0 <= number <= MAX_ID:
-        raise ExecError('%s: %d is not a user or group id (0 to %d)' % (option, number, MAX_ID))
-    return number
-
-
 def validate(params):
     """Refuse bad input before anything runs; the message starts with the option."""
     if not params['argv'] or not params['argv'][0]:
@@ -171,11 +171,13 @@ def validate(params):
         _no_nul('cwd', params['cwd'])
         if not params['cwd'].startswith('/'):
             raise ExecError('cwd: %r must be an absolute path inside the container' % params['cwd'])
-    if params['user']:
-        _checked_id('user', params['user']['uid'])
-        _checked_id('user', params['user']['gid'])
-    for gid in params['additional_gids'] or []:
-        _checked_id('additional_gids', gid)
+    if (params['user'] or {}).get('umask') is not None:
+        # runc exec (1.1) sets no umask for the process it starts, whatever the process description says.
+        raise ExecError("user.umask: runc exec applies no umask to the process; set it in the command "
+                        "(sh -c 'umask 027; ...')")
+    # The rows over an empty process: ids and capability names are checked before runc state runs.
+    # No name is resolved here (no rootfs yet); build_process resolves it from the container's.
+    apply_options({'process': {}}, params, rootfs=None)
     if params['stdin'] is not None and params['detach']:
         raise ExecError('stdin: a detached process cannot be given input')
     if math.isnan(params['timeout']) or params['timeout'] < 0 or math.isinf(params['timeout']):
@@ -183,51 +185,51 @@ def validate(params):
                         % params['timeout'])
 
 
-def build_process(base, params):
+def apply_options(config, params, rootfs):
+    """Lay the task's options over config ({'process': ...}) through runc_exec's config rows, in table order.
+
+    The rows are runc_container's: env, then secret_env (so that a secret wins
+    over the container's entry of that name), cwd, user, capabilities,
+    no_new_privileges. ``rootfs`` is where user names resolve; None resolves none.
+    """
+    secrets = [str(value) for value in (params.get('secret_env') or {}).values()]
+    context = {'params': params, 'bundle': None, 'rootfs': rootfs}
+    for row in rows(EXEC, 'config'):
+        value = params.get(row.name)
+        if value is None:
+            continue
+        try:
+            if row.apply:
+                row.apply(config, value, context)
+            else:
+                holder = place(config, row.path)
+                holder[row.path[-1]] = row.merge(holder.get(row.path[-1]), value)
+        except ConfigError as error:
+            # No message of the rows quotes a value of secret_env; this does not rely on it.
+            raise ExecError(hide_secrets(str(error), secrets))
+    return config
+
+
+def build_process(base, params, rootfs=None):
     """The OCI process to exec: the container's, with the task's options on top.
 
     Only what the task asks for changes; user, capabilities, noNewPrivileges,
     rlimits, AppArmor profile and SELinux label stay the container's.
+    ``rootfs`` is the container's root folder on the host (runc state's
+    rootfs), where O(user.name) resolves.
     """
     problem = process_problem(base, params)
     if problem:
         raise ExecError('name: the process settings in the config.json of container %s are unusable: %s'
                         % (params.get('name'), problem))
-    process = copy.deepcopy(base)
+    if (params.get('user') or {}).get('name') and not (isinstance(rootfs, str) and os.path.isabs(rootfs)):
+        # Never a name resolved to root in its place.
+        raise ExecError('user.name: cannot resolve %r: runc state names no absolute rootfs for container %s'
+                        % (params['user']['name'], params.get('name')))
+    process = apply_options({'process': copy.deepcopy(base)}, params, rootfs)['process']
     process['args'] = list(params['argv'])
     process['terminal'] = False
     process.pop('consoleSize', None)
-    if params['env']:
-        try:
-            process['env'] = merge_env(process.get('env'), params['env'])
-        except ConfigError as error:
-            raise ExecError(str(error))
-    if params['secret_env']:
-        # After env, so that a secret wins over the container's own entry of that name.
-        try:
-            process['env'] = merge_env(process.get('env'), _checked_secret_env(params['secret_env']))
-        except ConfigError:
-            # Its message may quote the value.
-            raise ExecError('secret_env: invalid variable')
-    if params['cwd']:
-        process['cwd'] = params['cwd']
-    if params['user']:
-        process['user'] = dict(process.get('user') or {}, uid=params['user']['uid'],
-                               gid=params['user']['gid'])
-    if params['additional_gids'] is not None:
-        process.setdefault('user', {'uid': 0, 'gid': 0})['additionalGids'] = list(params['additional_gids'])
-    if params['capabilities']:
-        capabilities = process.setdefault('capabilities', {})
-        for name in params['capabilities']:
-            capability = name.upper() if name.upper().startswith('CAP_') else 'CAP_' + name.upper()
-            if not CAPABILITY.match(capability):
-                raise ExecError('capabilities: %r is not a capability name' % name)
-            for capability_set in CAPABILITY_SETS:
-                members = capabilities.setdefault(capability_set, [])
-                if capability not in members:
-                    members.append(capability)
-    if params['no_new_privileges'] is not None:
-        process['noNewPrivileges'] = params['no_new_privileges']
     return process
 
 
@@ -284,7 +286,7 @@ class ExecRunner:
         if state['status'] != 'running':
             self.fail('name: container %s is %s, not running' % (container_id, state['status']))
         try:
-            process = build_process(container_process(container_id, state['bundle']), params)
+            process = build_process(container_process(container_id, state['bundle']), params, state.get('rootfs'))
         except ExecError as error:
             self.fail(str(error))
         self.module.exit_json(**hide_secrets(self.exec(container_id, process), self.secrets))

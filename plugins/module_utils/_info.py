@@ -6,12 +6,17 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import mask_env, secret_env_names
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
+    MASKED_VALUE,
+    mask_env,
+    read_config_file,
+    secret_env_names,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     error_result,
     runc_from_params,
@@ -23,6 +28,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 STATE_KEYS = ('id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations')
 # A container whose cgroup still exists can be asked for processes and stats.
 LIVE = ('created', 'running', 'pausing', 'paused')
+# NAME=value words in ps output (its ``e`` flag appends the environment), for mask_env.
+ENV_ASSIGNMENT = re.compile(r'(?<![^\s])([A-Za-z_][A-Za-z0-9_]*)=\S*')
 
 
 def container_entry(state):
@@ -100,8 +107,9 @@ class InfoGatherer:
         live = entry['status'] in LIVE
         try:
             if 'processes' in self.gather:
+                top = self.runc.top(container_id, self.params['ps_args']) if live else None
                 parts['processes'] = {'pids': self.runc.ps(container_id) if live else [],
-                                      'top': self.runc.top(container_id, self.params['ps_args']) if live else None}
+                                      'top': self.masked_top(entry, top) if top else top}
             if 'stats' in self.gather:
                 parts['stats'] = self.runc.stats(container_id) if live else None
         except RuncError as error:
@@ -118,15 +126,29 @@ class InfoGatherer:
                 parts['stats'] = None
         return parts
 
+    def masked_top(self, entry, top):
+        """ps output with environment values masked, as in configs: ps_args such as ``e`` show them."""
+        if self.params['mask_env']:
+            names = None
+        else:
+            try:
+                names = secret_env_names(read_config_file(os.path.join(entry.get('bundle') or '', 'config.json')))
+            except (OSError, ValueError):
+                names = []
+            if names == []:
+                return top
+        pattern = ENV_ASSIGNMENT if names is None else re.compile(
+            r'(?<![^\s])(%s)=\S*' % '|'.join(re.escape(name) for name in names))
+        top['processes'] = [[pattern.sub(lambda found: found.group(1) + '=' + MASKED_VALUE, cell)
+                             if isinstance(cell, str) else cell for cell in row] for row in top['processes']]
+        return top
+
     def read_config(self, entry):
         """The bundle's config.json, its secret env values masked (every env value with mask_env)."""
         path = os.path.join(entry.get('bundle') or '', 'config.json')
         try:
-            with open(path, 'rb') as stream:
-                config = json.load(stream)
+            config = read_config_file(path)
         except (OSError, ValueError):
-            return None
-        if not isinstance(config, dict):
             return None
         if self.params['mask_env']:
             return mask_env(config)

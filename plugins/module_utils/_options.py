@@ -16,7 +16,6 @@ checks that it documents exactly the rows of each module.
 
 from __future__ import annotations
 
-import copy
 import functools
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (
@@ -24,12 +23,13 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge imp
     deep_merge,
     merge_env,
     merge_mounts,
+    replace,
 )
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_linux import LINUX_ROWS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import PROCESS_ROWS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import RESOURCE_ROWS
-from ansible_collections.oci_runtime.runc.plugins.module_utils._option import (  # noqa: F401 (re-exported)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._option import (  # noqa: F401 (re-exported)  pylint: disable=unused-import
     ALL,
     CHECKPOINT,
     CONTAINER,
@@ -86,10 +86,6 @@ def option_for_path(path, params, module=CONTAINER):
 
 
 # -- how values go into the config ----------------------------------------------------------
-
-def replace(current, value):
-    return copy.deepcopy(value)
-
 
 def merge_dict(current, value):
     return deep_merge(current if isinstance(current, dict) else {}, value)
@@ -218,11 +214,7 @@ OPTIONS += [
 
     # runc exec.
     Option('argv', dict(type='list', elements='str', required=True), (EXEC,)),
-    Option('user', dict(type='dict', options=dict(uid=dict(type='int', required=True),
-                                                  gid=dict(type='int', default=0))), (EXEC,)),
-    Option('additional_gids', dict(type='list', elements='int'), (EXEC,)),
-    Option('capabilities', dict(type='list', elements='str'), (EXEC,)),
-    Option('no_new_privileges', dict(type='bool'), (EXEC,)),
+    # user, capabilities and no_new_privileges: process rows (_options_process), shared with runc_container.
     Option('stdin', dict(type='str'), (EXEC,)),
     Option('timeout', dict(type='float', default=0.0), (EXEC,)),
     Option('detach', dict(type='bool', default=False), (EXEC,), flag='detach', commands=('exec',)),

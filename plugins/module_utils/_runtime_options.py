@@ -14,6 +14,11 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc, RuncError
 
 _ROOTLESS = {'auto': None, 'true': True, 'false': False}
+# Options in seconds, of any module; a time limit in NaN or infinity would wait forever.
+TIME_OPTIONS = ('runtime_timeout', 'stop_timeout', 'lock_timeout', 'timeout')
+MAX_SECONDS = 10 ** 9
+# Characters of a failed runtime call's stdout and stderr a result keeps.
+MAX_OUTPUT = 65536
 
 
 def _holds_nul(value):
@@ -36,10 +41,14 @@ def runtime_option_problem(params):
         # No path, argument or name the runtime or the kernel takes may hold one.
         if _holds_nul(params[name]):
             return '%s: holds a NUL byte' % name
-    if math.isnan(params['runtime_timeout']) or math.isinf(params['runtime_timeout']):
-        return 'runtime_timeout: %s is not a number of seconds; give 0 for no limit' % params['runtime_timeout']
-    if params['runtime_timeout'] < 0:
-        return 'runtime_timeout: %s is negative; give seconds, or 0 for no limit' % params['runtime_timeout']
+    for name in TIME_OPTIONS:
+        value = params.get(name)
+        if value is None:
+            continue
+        if math.isnan(value) or math.isinf(value) or value >= MAX_SECONDS:
+            return '%s: %s is not a number of seconds below %d' % (name, value, MAX_SECONDS)
+        if value < 0:
+            return '%s: %s is negative' % (name, value)
     if not params['runtime_path']:
         return 'runtime_path: must not be empty'
     if not shutil.which(params['runtime_path']):
@@ -89,7 +98,13 @@ def error_result(error):
     """What a module returns about a RuncError besides msg."""
     if not isinstance(error, RuncError):
         return {}
-    return {key: value for key, value in error.as_dict().items() if key != 'msg'}
+    result = {key: value for key, value in error.as_dict().items() if key != 'msg'}
+    for stream in ('stdout', 'stderr'):
+        # A runtime that floods its output must not flood the result too.
+        if isinstance(result.get(stream), str) and len(result[stream]) > MAX_OUTPUT:
+            result[stream] = result[stream][:MAX_OUTPUT] + '\n[... %d more characters]' % (
+                len(result[stream]) - MAX_OUTPUT)
+    return result
 
 
 def runtime_fault(error, option):

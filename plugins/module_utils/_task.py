@@ -117,8 +117,6 @@ class ContainerTask:
         if self.option_problem:
             self.module.fail_json(msg=self.option_problem, actions=[])
         try:
-            if self.params['lock_timeout'] < 0:
-                raise TaskError('lock_timeout: %s is negative' % self.params['lock_timeout'])
             self.validate()
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
                                create=self.creates_lock()) as lock:

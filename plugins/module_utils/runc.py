@@ -637,12 +637,35 @@ class Runc(_Fields):
         if self.root and not os.path.isdir(self.root):
             # runc would create the folder; a query must not change the host.
             return []
-        return self._json('list', '--format', 'json') or []
+        listed = self._json('list', '--format', 'json') or []
+        if not isinstance(listed, list):
+            raise self._not_runc('list', 'a list of containers', listed)
+        for entry in listed:
+            self._check_state(entry, 'list')
+        return listed
 
     def state(self, container_id):
         """The state of one container (id, pid, status, bundle, rootfs, created, annotations)."""
         validate_container_id(container_id)
-        return self._json('state', container_id)
+        return self._check_state(self._json('state', container_id), 'state')
+
+    # What every state runc prints holds, with its type: callers rely on them.
+    _STATE_FIELDS = (('id', str), ('pid', int), ('status', str), ('bundle', str), ('created', str))
+
+    def _check_state(self, state, subcommand):
+        if not isinstance(state, dict):
+            raise self._not_runc(subcommand, 'a container state', state)
+        for field, kind in self._STATE_FIELDS:
+            if not isinstance(state.get(field), kind) or isinstance(state.get(field), bool):
+                raise self._not_runc(subcommand, 'a container state with a %s %s' % (kind.__name__, field), state)
+        if not isinstance(state.get('annotations') or {}, dict):
+            raise self._not_runc(subcommand, 'a container state whose annotations are a dict', state)
+        return state
+
+    def _not_runc(self, subcommand, expected, printed):
+        return RuncError('%s %s printed %s, not %s as runc does' % (
+            os.path.basename(self.command), subcommand, json.dumps(printed)[:200], expected),
+            argv=self.argv(subcommand), exit_status=0)
 
     # -- lifecycle ------------------------------------------------------------------
 

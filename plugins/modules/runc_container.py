@@ -94,6 +94,107 @@ options:
   cwd:
     description: Working directory of the process inside the container (C(process.cwd)).
     type: str
+  user:
+    description:
+      - The user the process runs as (C(process.user)); the fields given replace those of the base.
+      - Give O(user.name) or O(user.uid), not both.
+    type: dict
+    suboptions:
+      name:
+        description:
+          - V(user) or V(user:group), resolved from the rootfs's C(/etc/passwd) and C(/etc/group) on the
+            managed host, with the user's supplementary groups. An unknown name fails the task.
+        type: str
+      uid:
+        description: User id.
+        type: int
+      gid:
+        description: Group id.
+        type: int
+      additional_gids:
+        description: Supplementary group ids (C(process.user.additionalGids)).
+        type: list
+        elements: int
+      umask:
+        description: File mode creation mask, in octal (V("0027")).
+        type: str
+  capabilities:
+    description:
+      - Capabilities of the process, relative to the base's (C(process.capabilities)). O(capabilities.drop)
+        applies first, then O(capabilities.add), to every capability set of the base (bounding, effective,
+        permitted, and inheritable and ambient where the base has them). Where the base has an ambient
+        set, the inheritable set holds it too, since the kernel raises an ambient capability (all a
+        process of a user other than root keeps) only when it is inheritable.
+      - Names with or without C(CAP_), in any case.
+    type: dict
+    suboptions:
+      add:
+        description: Capabilities to grant.
+        type: list
+        elements: str
+      drop:
+        description: Capabilities to take away; V(ALL) takes every one, so that O(capabilities.add) lists the
+          only ones left.
+        type: list
+        elements: str
+  no_new_privileges:
+    description: Set the no_new_privs bit (C(process.noNewPrivileges)); runc's default spec sets it.
+    type: bool
+  rlimits:
+    description:
+      - Resource limits (C(process.rlimits)), merged by type with the base's. Keys are limit names with or
+        without C(RLIMIT_) (V(nofile), V(RLIMIT_NPROC)); values a number for both limits, V(unlimited), or a
+        dict with C(soft) and C(hard).
+    type: dict
+  oom_score_adj:
+    description:
+      - The process's OOM score adjustment, -1000 to 1000 (C(process.oomScoreAdj)).
+      - Lowering it below the score of the process that runs runc needs a host that lets runc do so; where
+        it does not, C(runc create) fails (runc 1.1 says C(failed to update /proc/self/oom_score_adj)).
+    type: int
+  apparmor_profile:
+    description: AppArmor profile of the process (C(process.apparmorProfile)); the host must have AppArmor.
+    type: str
+  selinux_label:
+    description: SELinux label of the process (C(process.selinuxLabel)); the host must have SELinux.
+    type: str
+  seccomp:
+    description:
+      - V(unconfined) removes the seccomp filter (C(linux.seccomp)); anything else is the absolute path of an
+        OCI seccomp profile (JSON) on the managed host, which replaces the base's.
+    type: str
+  sysctls:
+    description: Kernel parameters set in the container's namespaces (C(linux.sysctl)), merged by name; values
+      are strings or numbers.
+    type: dict
+  masked_paths:
+    description: Paths inside the container hidden from it (C(linux.maskedPaths)).
+    type: dict
+    suboptions:
+      paths:
+        description: Absolute paths inside the container.
+        type: list
+        elements: str
+        required: true
+      mode:
+        description: V(add) to the base's list, or V(replace) it.
+        type: str
+        choices: [add, replace]
+        default: add
+  readonly_paths:
+    description: Paths inside the container made read-only (C(linux.readonlyPaths)).
+    type: dict
+    suboptions:
+      paths:
+        description: Absolute paths inside the container.
+        type: list
+        elements: str
+        required: true
+      mode:
+        description: V(add) to the base's list, or V(replace) it.
+        type: str
+        choices: [add, replace]
+        default: add
   hostname:
     description: Host name of the container (C(hostname)).
     type: str
@@ -119,6 +220,63 @@ options:
         options: [rbind, rw]})."
     type: list
     elements: dict
+  namespaces:
+    description:
+      - The container's namespaces (C(linux.namespaces)), by type (V(network), V(pid), V(ipc), V(uts),
+        V(mount), V(user), V(cgroup)). Each is V(private) (a new namespace of its own), V(host) (no entry, the
+        container shares the host's) or the absolute path of a namespace to join (an entry with C(path), for
+        example V(/run/netns/blue) or V(/proc/4242/ns/net); it must exist on the managed host).
+      - Merged by type with the base's C(linux.namespaces), keeping their order; types not named keep the
+        base's setting (runc's default spec has private V(pid), V(network), V(ipc), V(uts) and V(mount)).
+      - V(network=host) also bind-mounts the host's C(/etc/resolv.conf) and C(/etc/hosts) read-only
+        (C(rbind,ro)), except where the task mounts its own at those paths (O(spec), O(mounts), O(volumes)
+        or O(tmpfs)).
+      - V(uts) other than V(private) drops the base's host name (a container without a UTS namespace of
+        its own may not set one); V(uts=host) with O(hostname) or C(spec.hostname) is refused.
+      - V(mount=host) is refused (runc needs a mount namespace for the container). V(user=private) needs
+        C(linux.uidMappings) and C(linux.gidMappings) in O(spec).
+      - A change re-creates the container.
+    type: dict
+  volumes:
+    description:
+      - Host folders or files bind-mounted into the container, as V(SRC:DEST[:OPTIONS]) strings.
+      - V(SRC) is an absolute path that exists on the managed host, V(DEST) an absolute path inside the
+        container. V(OPTIONS) is a comma-separated list of V(ro), V(rw), V(rbind), V(bind), V(nosuid),
+        V(nodev), V(noexec) and one propagation of V(private), V(rprivate), V(shared), V(rshared),
+        V(slave), V(rslave); V(rbind) and V(rw) unless told otherwise. V(ro) makes the top mount read-only,
+        not the mounts below it.
+      - "Each becomes an OCI mount V({destination: DEST, type: bind, source: SRC, options: [...]}) in
+        C(mounts), merged with them by destination: a volume on the destination of a mount of the base,
+        O(spec) or O(mounts) takes its place in the list. Two volumes on one destination are refused."
+      - A change re-creates the container.
+    type: list
+    elements: str
+  tmpfs:
+    description:
+      - tmpfs mounts, as a dict of destination (an absolute path inside the container) to mount options,
+        for example V(size=64m,mode=1777); an empty string or V(null) for the defaults.
+      - "Each becomes an OCI mount V({destination: DEST, type: tmpfs, source: tmpfs, options: [nosuid,
+        nodev, ...]}) in C(mounts), merged with them by destination like O(volumes). V(nosuid) and V(nodev)
+        apply unless the options say V(suid) or V(dev)."
+      - Sizes (V(size), V(nr_blocks), V(nr_inodes)) are written in bytes and modes in plain octal, so
+        V(size=64m), V(size=64M) and V(size=67108864) are the same intent; V(size) may also be a percentage
+        of memory (V(50%)). Unknown or contradicting options are refused.
+      - A change re-creates the container.
+    type: dict
+  devices:
+    description:
+      - Host devices made available in the container. Each is a device path on the managed host
+        (V(/dev/fuse)), or a dict with C(path), C(container_path) (default the same path) and C(permissions)
+        (letters of V(rwm), default V(rwm)).
+      - Each adds a C(linux.devices) entry (type, major and minor, file mode, owner and group from the host
+        device, merged by container path with the base's) and appends an allow rule to
+        C(linux.resources.devices) with the permissions. The device must exist on the host and be a
+        character or block device.
+      - runc gives every container C(/dev/null), C(/dev/zero), C(/dev/full), C(/dev/tty), C(/dev/random) and
+        C(/dev/urandom) by itself.
+      - A change, or a host device whose numbers, mode or owner changed, re-creates the container.
+    type: list
+    elements: raw
   cgroups_path:
     description:
       - cgroup of the container (C(linux.cgroupsPath)).
@@ -134,6 +292,65 @@ options:
         the OCI spec types as strings (C(cpu.cpus), C(cpu.mems), ...) stay text.
       - If C(runc update) refuses a value (a memory limit below the current usage, say), the task fails
         and C(config.json) keeps the values the container really runs with.
+      - O(memory), O(memory_swap), O(cpus), O(cpu_shares), O(cpuset_cpus), O(pids_limit) and
+        O(blkio_weight) are applied after it and win over the same fields given here.
+    type: dict
+  memory:
+    description:
+      - Memory limit (C(linux.resources.memory.limit)), like docker's C(--memory).
+      - "Bytes as a whole number, or a number with a binary unit, V(k), V(m), V(g) or V(t) (either case,
+        an optional V(b) or V(ib) after it): V(512M), V(1.5G), V(100k). V(512M) and V(536870912) are the
+        same config."
+      - A change is applied to the live container (C(runc update), same pid); removing the option
+        re-creates the container, since runc cannot remove a limit.
+    type: raw
+  memory_swap:
+    description:
+      - Limit of memory plus swap (C(linux.resources.memory.swap)), like docker's C(--memory-swap), in
+        the units of O(memory); V(-1) for no limit. At least the memory limit, which it needs.
+      - Applied in place, like O(memory).
+    type: raw
+  cpus:
+    description:
+      - How many CPUs' worth of time the container may use, like docker's C(--cpus), for example V(1.5).
+      - Sets C(linux.resources.cpu.quota) to O(cpus) times C(cpu.period), and C(cpu.period) to V(100000)
+        (microseconds). More than 0; at least V(0.01).
+      - Applied in place.
+    type: float
+  cpu_shares:
+    description: Relative CPU weight (C(linux.resources.cpu.shares)), 2 to 262144; applied in place.
+    type: int
+  cpuset_cpus:
+    description:
+      - CPUs the container may run on (C(linux.resources.cpu.cpus)), such as V(0-1) or V(0,2); applied in
+        place.
+      - Written as the kernel writes it (sorted ranges), so V(0,1) and V(0-1) are the same config.
+    type: str
+  pids_limit:
+    description: Most processes the container may have (C(linux.resources.pids.limit)); V(-1) for no limit;
+      applied in place.
+    type: int
+  blkio_weight:
+    description:
+      - Block IO weight (C(linux.resources.blockIO.weight)), 10 to 1000; applied in place.
+      - Needs a host whose blkio cgroup has C(blkio.weight) or C(blkio.bfq.weight) (the BFQ or CFQ IO
+        scheduler); elsewhere runc fails to create the container.
+    type: int
+  comparisons:
+    description:
+      - What the comparison with an existing container leaves out. Keys are option names (V(env),
+        V(hostname), V(memory), ...; each stands for its place in the config, V(env) and V(secret_env) for
+        the whole C(process.env)) or dotted paths of the OCI config (V(process.env),
+        V(linux.resources.memory)); values are V(strict) (the default) or V(ignore).
+      - An ignored part is taken out of both the existing container's config and the task's before they
+        are compared, so a difference there neither re-creates nor updates the container; C(config.json)
+        and the diff keep showing what the container runs with. A container re-created for another
+        reason gets the task's values.
+      - The create options O(no_pivot), O(no_new_keyring), O(stdout_path) and O(stderr_path) may be
+        ignored too.
+      - Needs the config the container was made with (the collection's record, or the bundle's
+        C(config.json) for a container made without it); without it, the module warns and compares the
+        whole config.
     type: dict
   recreate:
     description:
@@ -258,6 +475,78 @@ EXAMPLES = r'''
     resources:
       memory:
         limit: 268435456
+
+- name: Run a worker as an unprivileged user with only the capability it needs
+  oci_runtime.runc.runc_container:
+    name: worker
+    bundle: /srv/containers/worker
+    args: [worker, --listen, ":80"]
+    user:
+      name: www-data
+      umask: "0027"
+    capabilities:
+      drop: [ALL]
+      add: [NET_BIND_SERVICE]
+    no_new_privileges: true
+    rlimits:
+      nofile: 4096
+      nproc: {soft: 256, hard: 512}
+    sysctls:
+      net.ipv4.ip_unprivileged_port_start: 0
+    masked_paths:
+      paths: [/proc/interrupts]
+
+- name: Limits in plain units, like docker_container's; a change is applied in place
+  oci_runtime.runc.runc_container:
+    name: web
+    root: /run/runc-apps
+    bundle: /srv/containers/web
+    args: [httpd, -f, -p, "8080"]
+    memory: 512M
+    memory_swap: 1G
+    cpus: 1.5
+    cpu_shares: 512
+    cpuset_cpus: 0-1
+    pids_limit: 200
+
+- name: Leave the environment and the hostname out of the comparison with the running container
+  oci_runtime.runc.runc_container:
+    name: web
+    root: /run/runc-apps
+    bundle: /srv/containers/web
+    args: [httpd, -f, -p, "8080"]
+    env:
+      BUILD: "{{ build_id }}"
+    comparisons:
+      env: ignore
+      hostname: ignore
+
+- name: A cache on the host's network, with a data folder, a tmpfs and FUSE
+  oci_runtime.runc.runc_container:
+    name: cache
+    bundle: /srv/containers/cache
+    args: [cache-server, --listen, "127.0.0.1:11211"]
+    namespaces:
+      network: host          # also mounts the host's /etc/resolv.conf and /etc/hosts read-only
+    volumes:
+      - /srv/cache/data:/data                 # rbind,rw
+      - /srv/cache/conf:/etc/cache:ro,nosuid,nodev
+    tmpfs:
+      /tmp: "size=64m,mode=1777"
+      /run: ""
+    devices:
+      - /dev/fuse
+      - path: /dev/net/tun
+        permissions: rw
+
+- name: Join a network namespace made with ip netns add blue
+  oci_runtime.runc.runc_container:
+    name: blue-worker
+    bundle: /srv/containers/blue-worker
+    args: [worker]
+    namespaces:
+      network: /run/netns/blue
+      uts: host
 
 - name: Use a bundle whose config.json is managed elsewhere
   oci_runtime.runc.runc_container:

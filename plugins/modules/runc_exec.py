@@ -21,7 +21,10 @@ description:
     when C(runc state) names no absolute bundle, the task fails and nothing runs; no default settings
     take their place. So it does when the process settings the task reads or changes have a shape the
     OCI spec does not allow (C(env) not a list of strings, C(user) or C(capabilities) not objects, a
-    capability set that O(capabilities) adds to not a list of names); the message names the field.
+    capability set not a list of names when O(capabilities) is given); the message names the field.
+  - O(env), O(secret_env), O(cwd), O(user), O(capabilities) and O(no_new_privileges) are the options of
+    M(oci_runtime.runc.runc_container) of those names, with the same merge rules; their base is the
+    container's own process instead of the runtime's default spec.
   - Like M(ansible.builtin.command), it always reports a change; use C(changed_when) to say otherwise.
 author:
   - oci_runtime.runc developers (@oci-runtime)
@@ -67,32 +70,58 @@ options:
     type: str
   user:
     description:
-      - User and group the process runs as; the container's own by default.
-      - The container's additional groups stay unless O(additional_gids) is given.
+      - User and groups the process runs as (C(process.user)); the fields given replace those of the
+        container's process, the others stay the container's (O(user.uid) alone keeps the container's
+        group and additional groups).
+      - Give O(user.name) or O(user.uid), not both.
     type: dict
     suboptions:
+      name:
+        description:
+          - V(user) or V(user:group), resolved from C(/etc/passwd) and C(/etc/group) of the container's
+            rootfs (as C(runc state) names it) on the managed host, with the user's supplementary groups
+            in place of the container's. An unknown name fails the task, and nothing runs.
+        type: str
       uid:
         description: User id.
         type: int
-        required: true
       gid:
         description: Group id.
         type: int
-        default: 0
-  additional_gids:
-    description: Supplementary group ids, in place of the container's.
-    type: list
-    elements: int
+      additional_gids:
+        description: Supplementary group ids (C(process.user.additionalGids)), in place of the container's.
+        type: list
+        elements: int
+      umask:
+        description:
+          - Refused by this module, which shares the suboptions of O(user) with
+            M(oci_runtime.runc.runc_container); C(runc exec) applies no umask to the process it starts.
+            Set it in the command instead, for example V(sh -c 'umask 027; exec ...').
+        type: str
   capabilities:
     description:
-      - Capabilities (V(CAP_NET_ADMIN) or V(NET_ADMIN)) given to the process, added to the
-        container's bounding, effective, permitted, inheritable and ambient sets.
-      - Unlike C(runc exec --cap), which leaves the inheritable set alone, this gives the capabilities
-        to a process of a user other than root too (ambient capabilities must be inheritable).
-    type: list
-    elements: str
+      - Capabilities of the process, relative to the container's process (C(process.capabilities)).
+        O(capabilities.drop) applies first, then O(capabilities.add), to every capability set the
+        container's process has (bounding, effective, permitted, and inheritable and ambient where it has
+        them). Where it has an ambient set, the inheritable set holds it too, since the kernel raises an
+        ambient capability (all a process of a user other than root keeps) only when it is inheritable;
+        so, unlike C(runc exec --cap), an added capability reaches a process of a user other than root.
+      - Names with or without C(CAP_), in any case.
+      - Before 0.2.0 this was a list of names added; give O(capabilities.add) instead.
+    type: dict
+    suboptions:
+      add:
+        description: Capabilities to grant.
+        type: list
+        elements: str
+      drop:
+        description: Capabilities to take away; V(ALL) takes every one, so that O(capabilities.add) lists the
+          only ones left.
+        type: list
+        elements: str
   no_new_privileges:
-    description: Set the no_new_privs bit of the process; the container's setting by default.
+    description: Set the no_new_privs bit of the process (C(process.noNewPrivileges)); the container's setting
+      by default.
     type: bool
   stdin:
     description: Data written to the standard input of the process, which then sees end of file.
@@ -141,11 +170,32 @@ EXAMPLES = r'''
     user:
       uid: 1000
       gid: 1000
+      additional_gids: [2000]
     env:
       DATABASE_URL: postgres://db/app
     secret_env:
       DATABASE_PASSWORD: "{{ vault_database_password }}"
     timeout: 300
+
+- name: Run as a user named in the container's /etc/passwd, without any capability
+  oci_runtime.runc.runc_exec:
+    name: app
+    argv: [/app/report]
+    user:
+      name: app
+    capabilities:
+      drop: [ALL]
+    no_new_privileges: true
+
+- name: Change the MTU, as root with one capability more than the container's process has
+  oci_runtime.runc.runc_exec:
+    name: app
+    argv: [ip, link, set, eth0, mtu, '1400']
+    user:
+      uid: 0
+      gid: 0
+    capabilities:
+      add: [NET_ADMIN]
 
 - name: Feed a script through stdin, and accept a non-zero exit
   oci_runtime.runc.runc_exec:

@@ -14,6 +14,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._exec import (
     ExecError,
     build_process,
     container_process,
+    old_form_problem,
     validate,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import hide_secrets
@@ -31,7 +32,7 @@ CONTAINER_PROCESS = {
 
 
 def params(**given):
-    defaults = dict(argv=['id'], env=None, secret_env=None, cwd=None, user=None, additional_gids=None,
+    defaults = dict(argv=['id'], env=None, secret_env=None, cwd=None, user=None,
                     capabilities=None, no_new_privileges=None, stdin=None, timeout=0.0, detach=False,
                     runtime_timeout=600.0)
     defaults.update(given)
@@ -44,20 +45,86 @@ def test_the_process_keeps_every_restriction_of_the_container():
 
 
 def test_apparmor_and_selinux_labels_stay_with_overrides_too():
-    process = build_process(CONTAINER_PROCESS, params(user={'uid': 0, 'gid': 0}, capabilities=['CHOWN'],
+    process = build_process(CONTAINER_PROCESS, params(user={'uid': 0, 'gid': 0}, capabilities={'add': ['CHOWN']},
                                                       no_new_privileges=False))
     assert process['apparmorProfile'] == 'container-default'
     assert process['selinuxLabel'] == 'system_u:system_r:container_t:s0:c1,c2'
     assert process['user'] == {'uid': 0, 'gid': 0, 'additionalGids': [2000]}
-    assert process['capabilities']['bounding'] == ['CAP_KILL', 'CAP_CHOWN']
-    assert process['capabilities']['inheritable'] == ['CAP_KILL', 'CAP_CHOWN']
-    assert process['capabilities']['ambient'] == ['CAP_KILL', 'CAP_CHOWN']
+    for capability_set in ('bounding', 'effective', 'permitted', 'inheritable', 'ambient'):
+        assert process['capabilities'][capability_set] == ['CAP_CHOWN', 'CAP_KILL'], capability_set
     assert process['noNewPrivileges'] is False
+
+
+def test_the_fields_of_user_given_replace_the_containers_and_the_others_stay():
+    assert build_process(CONTAINER_PROCESS, params(user={'uid': 0}))['user'] == {
+        'uid': 0, 'gid': 1000, 'additionalGids': [2000]}
+    assert build_process(CONTAINER_PROCESS, params(user={'additional_gids': [4000, 3000, 4000]}))['user'] == {
+        'uid': 1000, 'gid': 1000, 'additionalGids': [3000, 4000]}
+    assert build_process(CONTAINER_PROCESS, params(user={'additional_gids': []}))['user'] == {
+        'uid': 1000, 'gid': 1000}
+
+
+@pytest.fixture
+def rootfs(tmp_path):
+    etc = tmp_path / 'rootfs' / 'etc'
+    etc.mkdir(parents=True)
+    (etc / 'passwd').write_text('root:x:0:0::/:/bin/sh\napp:x:1234:1234::/:/bin/sh\nlone:x:1300:1300::/:/bin/sh\n')
+    (etc / 'group').write_text('root:x:0:\napp:x:1234:\nextra:x:5678:app\n')
+    return str(tmp_path / 'rootfs')
+
+
+def test_a_user_name_resolves_from_the_containers_rootfs(rootfs):
+    assert build_process(CONTAINER_PROCESS, params(user={'name': 'app'}), rootfs)['user'] == {
+        'uid': 1234, 'gid': 1234, 'additionalGids': [5678]}
+    assert build_process(CONTAINER_PROCESS, params(user={'name': 'app:extra'}), rootfs)['user'] == {
+        'uid': 1234, 'gid': 5678}
+    # The user's groups, not the container's: lone has none.
+    assert build_process(CONTAINER_PROCESS, params(user={'name': 'lone'}), rootfs)['user'] == {
+        'uid': 1300, 'gid': 1300}
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'name': 'nobody2'}, "user.name: no user 'nobody2' in {rootfs}/etc/passwd"),
+    ({'name': 'app:nogroup'}, "user.name: no group 'nogroup' in {rootfs}/etc/group"),
+    ({'name': 'app', 'uid': 0}, 'user: give name or uid, not both'),
+])
+def test_an_unknown_name_fails_naming_the_rootfs(rootfs, given, message):
+    with pytest.raises(ExecError) as caught:
+        build_process(CONTAINER_PROCESS, params(user=given), rootfs)
+    assert str(caught.value) == message.format(rootfs=rootfs)
+
+
+@pytest.mark.parametrize('rootfs_given', [None, '', 'rootfs'])
+def test_a_name_never_resolves_without_the_containers_rootfs(rootfs_given):
+    # Never uid 0 in place of a name that could not be read.
+    with pytest.raises(ExecError, match="^user.name: cannot resolve 'app': runc state names no absolute rootfs"):
+        build_process(CONTAINER_PROCESS, params(name='web', user={'name': 'app'}), rootfs_given)
+
+
+def test_capabilities_drop_then_add_relative_to_the_containers_sets():
+    base = dict(CONTAINER_PROCESS, capabilities={
+        'bounding': ['CAP_CHOWN', 'CAP_KILL'], 'effective': ['CAP_CHOWN', 'CAP_KILL'],
+        'permitted': ['CAP_CHOWN', 'CAP_KILL']})
+    process = build_process(base, params(capabilities={'drop': ['kill'], 'add': ['CAP_NET_ADMIN']}))
+    # Only the sets the container's process has: no inheritable or ambient set appears.
+    assert process['capabilities'] == {name: ['CAP_CHOWN', 'CAP_NET_ADMIN']
+                                       for name in ('bounding', 'effective', 'permitted')}
+    process = build_process(CONTAINER_PROCESS, params(capabilities={'drop': ['ALL']}))
+    assert process['capabilities'] == {name: [] for name in
+                                       ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')}
+
+
+def test_an_ambient_capability_is_made_inheritable():
+    base = dict(CONTAINER_PROCESS, capabilities={'bounding': ['CAP_KILL'], 'inheritable': [],
+                                                 'ambient': ['CAP_KILL']})
+    process = build_process(base, params(capabilities={'add': ['CHOWN']}))
+    assert process['capabilities']['inheritable'] == ['CAP_CHOWN', 'CAP_KILL']
 
 
 def test_the_container_process_is_not_changed():
     base = json.loads(json.dumps(CONTAINER_PROCESS))
-    build_process(base, params(env={'A': 'b'}, capabilities=['CHOWN'], additional_gids=[5]))
+    build_process(base, params(env={'A': 'b'}, capabilities={'add': ['CHOWN'], 'drop': ['KILL']},
+                               user={'additional_gids': [5]}))
     assert base == CONTAINER_PROCESS
 
 
@@ -98,20 +165,21 @@ UNUSABLE = 'name: the process settings in the config.json of container web are u
 
 
 @pytest.mark.parametrize('changes, given, problem', [
-    (dict(capabilities={'bounding': None}), dict(capabilities=['CHOWN']),
-     'process.capabilities.bounding is null, not a list of capability names, so capabilities cannot be added to it'),
-    (dict(capabilities={'ambient': 'CAP_KILL'}), dict(capabilities=['CHOWN']),
+    (dict(capabilities={'bounding': None}), dict(capabilities={'add': ['CHOWN']}),
+     'process.capabilities.bounding is null, not a list of capability names, so capabilities cannot be added to or '
+     'dropped from it'),
+    (dict(capabilities={'ambient': 'CAP_KILL'}), dict(capabilities={'drop': ['KILL']}),
      'process.capabilities.ambient is a string, not a list of capability names'),
-    (dict(capabilities={'effective': [1]}), dict(capabilities=['CHOWN']),
+    (dict(capabilities={'effective': [1]}), dict(capabilities={'add': ['CHOWN']}),
      'process.capabilities.effective holds a number, not only capability names'),
-    (dict(capabilities=None), dict(capabilities=['CHOWN']), 'process.capabilities is null, not an object'),
+    (dict(capabilities=None), dict(capabilities={'add': ['CHOWN']}), 'process.capabilities is null, not an object'),
     (dict(capabilities=['CAP_KILL']), {}, 'process.capabilities is a list, not an object'),
     (dict(env=['PATH=/bin', 7]), dict(env={'A': 'b'}), 'process.env holds a number at position 1, not a KEY=VALUE string'),
     (dict(env=['PATH=/bin', None]), {}, 'process.env holds null at position 1, not a KEY=VALUE string'),
     (dict(env='PATH=/bin'), dict(secret_env={'A': 'hidden'}), 'process.env is a string, not a list of KEY=VALUE strings'),
     (dict(env={'PATH': '/bin'}), {}, 'process.env is an object, not a list of KEY=VALUE strings'),
     (dict(user='root'), {}, 'process.user is a string, not an object'),
-    (dict(user=None), dict(additional_gids=[5]), 'process.user is null, not an object'),
+    (dict(user=None), dict(user={'additional_gids': [5]}), 'process.user is null, not an object'),
     (dict(user=[0, 0]), dict(user={'uid': 0, 'gid': 0}), 'process.user is a list, not an object'),
 ])
 def test_unusable_process_settings_fail_naming_the_container(changes, given, problem):
@@ -140,8 +208,8 @@ def test_a_null_capability_set_is_left_to_runc_when_no_capability_is_added():
 def test_what_the_exec_replaces_or_leaves_to_runc_never_raises(changes):
     base = dict(CONTAINER_PROCESS, **changes)
     process = build_process(base, params(name='web', argv=['id'], cwd='/', no_new_privileges=True,
-                                         capabilities=['CHOWN'], user={'uid': 1, 'gid': 1},
-                                         additional_gids=[3], env={'A': 'b'}))
+                                         capabilities={'add': ['CHOWN']},
+                                         user={'uid': 1, 'gid': 1, 'additional_gids': [3]}, env={'A': 'b'}))
     assert process['args'] == ['id'] and process['cwd'] == '/' and process['noNewPrivileges'] is True
     assert process['rlimits'] == base['rlimits']
 
@@ -168,9 +236,14 @@ def test_the_process_object_is_read_as_written(tmp_path):
     (dict(secret_env={'A': ['hidden']}), 'secret_env: the value of A must be a string or a number (quote it)'),
     (dict(env={'A': 1}, secret_env={'A': 'hidden'}), 'secret_env: A also in env; give each variable once'),
     (dict(cwd='rel'), "cwd: 'rel' must be an absolute path inside the container"),
-    (dict(user={'uid': -1, 'gid': 0}), 'user: -1 is not a user or group id (0 to 4294967294)'),
-    (dict(user={'uid': 0, 'gid': 2 ** 32}), 'user: 4294967296 is not a user or group id (0 to 4294967294)'),
-    (dict(additional_gids=[1, -2]), 'additional_gids: -2 is not a user or group id (0 to 4294967294)'),
+    (dict(user={'uid': -1, 'gid': 0}), 'user.uid: -1 is not a user or group id (0 to 4294967294)'),
+    (dict(user={'uid': 0, 'gid': 2 ** 32}), 'user.gid: 4294967296 is not a user or group id (0 to 4294967294)'),
+    (dict(user={'additional_gids': [1, -2]}), 'user.additional_gids: -2 is not a user or group id (0 to 4294967294)'),
+    (dict(user={'name': 'app', 'uid': 1}), 'user: give name or uid, not both'),
+    (dict(user={'uid': 1, 'umask': '0027'}), 'user.umask: runc exec applies no umask to the process'),
+    (dict(capabilities={'add': ['no such']}), "capabilities.add: 'no such' is not a capability name"),
+    (dict(capabilities={'drop': ['ALL', 'KILL']}), 'capabilities.drop: ALL drops every capability; name no other'),
+    (dict(secret_env={'S': 'hidden'}, user={'uid': -1}), 'user.uid: -1 is not a user or group id'),
     (dict(timeout=float('nan')), 'timeout: nan is not a number of seconds'),
     (dict(timeout=float('inf')), 'timeout: inf is not a number of seconds'),
     (dict(stdin='x', detach=True), 'stdin: a detached process cannot be given input'),
@@ -180,6 +253,17 @@ def test_bad_input_is_refused_naming_the_option(given, message):
         validate(params(**given))
     assert str(caught.value).startswith(message)
     assert 'hidden' not in str(caught.value)
+
+
+@pytest.mark.parametrize('task_args, message', [
+    ({'capabilities': ['CHOWN']}, 'capabilities: give a dict with add and/or drop, for example {add: [NET_ADMIN]}'),
+    ({'additional_gids': [2000]}, 'additional_gids: give user.additional_gids instead'),
+    ({'capabilities': {'add': ['CHOWN']}, 'user': {'additional_gids': [2000]}}, None),
+    ({}, None),
+])
+def test_the_forms_of_earlier_versions_are_named(task_args, message):
+    problem = old_form_problem(task_args)
+    assert problem == message if message is None else problem.startswith(message)
 
 
 def test_secrets_are_hidden_everywhere_in_a_result():

@@ -88,8 +88,17 @@ def test_stats_without_data_is_an_error(fake_runtime):
 
 def test_json_is_read_from_stdout_only(fake_runtime):
     # Warnings on stderr must not spoil the JSON on stdout (a go-runc bug).
-    runtime = fake_runtime('echo "WARN: something" >&2; echo \'[{"id":"c1"}]\'')
-    assert Runc(command=runtime).list() == [{'id': 'c1'}]
+    state = {'id': 'c1', 'pid': 1, 'status': 'running', 'bundle': '/b', 'created': 'now'}
+    runtime = fake_runtime('echo "WARN: something" >&2; echo \'%s\'' % json.dumps([state]))
+    assert Runc(command=runtime).list() == [state]
+
+
+@pytest.mark.parametrize('printed', ['[1, 2]', '5', '{"id": "x"}', '{"id": "x", "pid": 1, "status": 5, '
+                                     '"bundle": "/b", "created": "t"}', '[{"id": "c", "bundle": ["x"]}]'])
+def test_json_of_another_shape_than_runc_state_is_an_error(fake_runtime, printed):
+    runc = Runc(command=fake_runtime("echo '%s'" % printed))
+    with pytest.raises(RuncError, match='not (a list of containers|a container state)'):
+        runc.list() if printed.startswith('[') else runc.state('c1')
 
 
 def test_garbage_version_is_an_error(fake_runtime):
