@@ -24,9 +24,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge imp
     place,
     rootfs_of,
 )
-# merge_env is runc_exec's, from here for now.
-# pylint: disable-next=unused-import
-from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import merge_env  # noqa: F401
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, rows
 
 # Written into config.json by the collection; never compared as user data.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import math
 import os
 import shutil
@@ -19,11 +18,14 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
     ConfigError,
     hide_secrets,
     place,
+    read_config_file,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC, rows
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import CAPABILITY_SETS
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import Record
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
+    effective_root,
     error_result,
     runc_from_params,
     runtime_fault,
@@ -56,12 +58,18 @@ def old_form_problem(task_args):
     return None
 
 
-def container_process(container_id, bundle):
-    """The process object of the container's config.json, which the exec'd process starts from.
+def container_process(container_id, bundle, recorded=None):
+    """The process object the container was made with, which the exec'd process starts from.
 
-    Never a default in its place: a default would run as root with every
-    default capability, more than the container's own process may have.
+    The collection's record of the container (``recorded``, its config) is
+    what the container runs with, as runc's own ``exec`` without ``--process``
+    uses what it was made with; the bundle's config.json may have been
+    changed since. Without a record, config.json. Never a default in their
+    place: a default would run as root with every default capability, more
+    than the container's own process may have.
     """
+    if isinstance(recorded, dict) and isinstance(recorded.get('process'), dict):
+        return copy.deepcopy(recorded['process'])
     if not isinstance(bundle, str) or not os.path.isabs(bundle):
         # Never a config.json of the current folder in its place.
         raise ExecError('name: cannot read the process settings of container %s: runc state names %s as its '
@@ -69,13 +77,12 @@ def container_process(container_id, bundle):
     path = os.path.join(bundle, 'config.json')
     problem = 'name: cannot read the process settings of container %s from %s: ' % (container_id, path)
     try:
-        with open(path, 'rb') as stream:
-            config = json.load(stream)
+        config = read_config_file(path)
     except OSError as error:
         raise ExecError(problem + (error.strerror or str(error)))
     except ValueError as error:
-        raise ExecError(problem + 'not JSON (%s)' % error)
-    process = config.get('process') if isinstance(config, dict) else None
+        raise ExecError(problem + 'not a JSON object (%s)' % error)
+    process = config.get('process')
     if not isinstance(process, dict):
         raise ExecError(problem + 'it has no process object')
     return copy.deepcopy(process)
@@ -286,7 +293,9 @@ class ExecRunner:
         if state['status'] != 'running':
             self.fail('name: container %s is %s, not running' % (container_id, state['status']))
         try:
-            process = build_process(container_process(container_id, state['bundle']), params, state.get('rootfs'))
+            record = Record(effective_root(params), container_id).load(state['created']) or {}
+            process = build_process(container_process(container_id, state['bundle'], record.get('config')),
+                                    params, state.get('rootfs'))
         except ExecError as error:
             self.fail(str(error))
         self.module.exit_json(**hide_secrets(self.exec(container_id, process), self.secrets))
