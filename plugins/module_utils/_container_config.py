@@ -160,6 +160,10 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
     return config
 
 
+class NotAnObject(ValueError):
+    """A config.json whose JSON is not an object."""
+
+
 class NotAFile(OSError):
     """A config.json that is not a regular file (a FIFO would block its reader forever)."""
 
@@ -177,7 +181,7 @@ def read_config_file(path):
             raise NotAFile(errno.EINVAL, 'not a regular file', path)
         config = json.loads(stream.read().decode('utf-8'))
     if not isinstance(config, dict):
-        raise ValueError('it does not hold a JSON object')
+        raise NotAnObject('it does not hold a JSON object')
     return config
 
 

@@ -16,6 +16,7 @@ import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     ConfigError,
+    NotAnObject,
     hide_secrets,
     place,
     read_config_file,
@@ -80,8 +81,10 @@ def container_process(container_id, bundle, recorded=None):
         config = read_config_file(path)
     except OSError as error:
         raise ExecError(problem + (error.strerror or str(error)))
+    except NotAnObject:
+        raise ExecError(problem + 'it has no process object')
     except ValueError as error:
-        raise ExecError(problem + 'not a JSON object (%s)' % error)
+        raise ExecError(problem + 'not JSON (%s)' % error)
     process = config.get('process')
     if not isinstance(process, dict):
         raise ExecError(problem + 'it has no process object')

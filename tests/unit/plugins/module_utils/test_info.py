@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._info import InfoGatherer, state_shaped
+from ansible_collections.oci_runtime.runc.plugins.module_utils._info import InfoGatherer
 
 
 class FakeModule:
@@ -51,15 +51,3 @@ def test_a_config_that_is_not_an_object_reads_as_null(tmp_path, config):
 
 def test_an_unreadable_config_reads_as_null(tmp_path):
     assert InfoGatherer(FakeModule()).read_config({'id': 'web', 'bundle': str(tmp_path / 'none')}) is None
-
-
-@pytest.mark.parametrize('state, shaped', [
-    ({'id': 'a', 'status': 'running', 'annotations': None}, True),
-    ({'id': 'a', 'status': 'running', 'annotations': {'k': 'v'}}, True),
-    ({'id': 1, 'status': 'running'}, False),
-    ({'id': 'a', 'status': ['running']}, False),
-    ({'id': 'a', 'status': 'running', 'annotations': ['k']}, False),
-    ('a', False),
-])
-def test_listed_states_are_checked(state, shaped):
-    assert state_shaped(state) is shaped
