@@ -9,33 +9,45 @@ is written to a hidden sibling folder and renamed to ``image_path`` only
 once CRIU succeeded, so ``image_path`` never holds half an image; an image
 already there is replaced only with ``force``, and restore never removes one.
 
-Only what is an image is ever replaced: a folder holding nothing but runc's
-and CRIU's files, complete or carrying the marker this collection writes
-first into every folder it makes. Runc roots, bundles, rootfs folders and
-their ancestors are refused before anything is done, force or not.
+Only an image this collection made is ever replaced: a folder carrying the
+marker it writes first into every folder it makes, and holding nothing but
+runc's, CRIU's and the collection's files. A complete image without the
+marker (made by runc itself, or copied without it) is kept, force or not.
+Runc roots, bundles, rootfs folders and their ancestors are refused before
+anything is done. What is at image_path is looked at again under a lock on
+image_path right before the dump and right before the new image is moved
+into place: whatever came meanwhile is left alone.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import re
+import signal
 import stat
 import tempfile
+import time
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     IMAGE_COMPLETE,
     MARKER,
+    RECORD,
     CriuProblem,
     NotAnImage,
     check_criu,
     image_kind,
+    is_marked,
     log_tail,
     mark_image_folder,
+    marked_for,
     remove_tree,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, flag_values
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import PREFIX, Record, file_key
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
     TaskError,
@@ -138,6 +150,108 @@ def leftovers(target):
     return found
 
 
+def interrupted_images(target, container_id):
+    """The .NAME.partial-* folders beside target holding a complete image of container_id (see leftovers)."""
+    return [path for path, kind in leftovers(target)
+            if kind == IMAGE_COMPLETE and '.partial-' in os.path.basename(path) and marked_for(path) == container_id]
+
+
+class ImageLock:
+    """An exclusive flock on ``.oci_runtime_runc.NAME.lock`` beside the image NAME, removed on release.
+
+    Container locks are per container: this one keeps two checkpoints (of
+    different containers, say) from writing one image_path at once. The
+    file carries LOCK_TEXT from the moment it exists (it is written under
+    another name and linked into place), and a file of that name without it
+    is somebody else's: it is refused, never locked, changed or removed.
+    """
+
+    LOCK_TEXT = ('oci_runtime.runc.runc_checkpoint holds this lock while it writes the checkpoint image beside it; '
+                 'it removes the file afterwards.\n')
+
+    def __init__(self, target, timeout):
+        folder, name = os.path.split(target)
+        self.folder = folder
+        self.path = os.path.join(folder, '%s%s.lock' % (PREFIX, file_key(name)))
+        self.timeout = timeout
+        self.fd = None
+
+    def __enter__(self):
+        deadline = time.monotonic() + self.timeout
+        while True:
+            fd = self.open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                os.close(fd)
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() > deadline:
+                    raise TaskError('lock_timeout: another task has been writing a checkpoint image to the same '
+                                    'image_path for more than %s seconds (it holds %s); nothing was changed'
+                                    % (self.timeout, self.path))
+                time.sleep(0.05)
+                continue
+            # The holder before us removed the file on release: a lock on it protects nothing.
+            if self.same_file(fd):
+                self.fd = fd
+                return self
+            os.close(fd)
+
+    def open(self):
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except FileNotFoundError:
+                self.create()
+                continue
+            except OSError as error:
+                raise TaskError('image_path: %s, where this module keeps its lock on image_path, cannot be '
+                                'opened (%s); it is not the collection\'s: remove it, or choose another '
+                                'image_path; nothing was changed' % (self.path, error.strerror or error))
+            try:
+                info = os.fstat(fd)
+                ours = stat.S_ISREG(info.st_mode) and os.read(fd, len(self.LOCK_TEXT) + 1) == \
+                    self.LOCK_TEXT.encode()
+            except OSError:
+                ours = False
+            if ours:
+                return fd
+            os.close(fd)
+            raise TaskError('image_path: %s, where this module keeps its lock on image_path, is there and is '
+                            'not the collection\'s lock file; it is left alone: remove it, or choose another '
+                            'image_path; nothing was changed' % self.path)
+
+    def create(self):
+        handle, temporary = tempfile.mkstemp(prefix=PREFIX, suffix='.tmp', dir=self.folder)
+        try:
+            with os.fdopen(handle, 'w') as stream:
+                stream.write(self.LOCK_TEXT)
+            try:
+                os.link(temporary, self.path)
+            except FileExistsError:
+                pass    # another task made it first
+        finally:
+            os.unlink(temporary)
+
+    def same_file(self, fd):
+        try:
+            on_disk = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+    def __exit__(self, *exc_info):
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
 class CheckpointManager(ContainerTask):
     def __init__(self, module):
         super().__init__(module)
@@ -147,6 +261,13 @@ class CheckpointManager(ContainerTask):
         self.image_target = None
         # On a timeout, the runtime's CRIU must die with it, not linger holding mounts.
         self.runc.setpgid = True
+        if self.params['state'] == 'checkpointed':
+            # A module killed mid-dump takes runc with it: CRIU then fails the
+            # dump at its next word to runc and lets the container run on,
+            # instead of finishing, killing the container and leaving the only
+            # copy of its state in a hidden folder (see docs/checkpoint.md).
+            self.runc.pdeath_signal = int(signal.SIGKILL)
+        self.record = None     # the container's record, copied into the image
         self.criu = None
         self.warned = set()     # folders a warning already named
 
@@ -233,6 +354,21 @@ class CheckpointManager(ContainerTask):
             raise TaskError('image_path: %s %s; it is not a checkpoint image, so it is left alone: choose a '
                             'path where nothing is, or remove it yourself' % (self.image_path, problem))
 
+    def replace_problem(self, existing):
+        """Why the checkpoint may not replace what image_kind found at image_path (existing), or None."""
+        if existing is None:
+            return None
+        if not is_marked(self.image_target):
+            return ('holds a complete checkpoint image that this collection did not make (no %s marker: made by '
+                    'runc itself, or copied without it); it is never replaced, force or not: remove it by hand, '
+                    'or choose another image_path' % MARKER)
+        if self.params['force']:
+            return None
+        if existing == IMAGE_COMPLETE:
+            return 'holds a checkpoint image, and force is not set'
+        return ('holds an incomplete checkpoint image this collection left (no inventory.img); set force to '
+                'replace it')
+
     def checkpoint(self, state):
         """Make the image, or explain why not; returns without change when there is nothing to do."""
         params = self.params
@@ -240,26 +376,86 @@ class CheckpointManager(ContainerTask):
         alive = state is not None and state['status'] in ALIVE
         existing = self.refuse_unsafe_target(state)
         complete = existing == IMAGE_COMPLETE
-        if complete and not params['force'] and (keeps_running or not alive):
+        if complete and (not alive or (keeps_running and not params['force'])):
             return
-        if existing and not params['force']:
-            if complete:
-                raise TaskError('force: %s already holds a checkpoint image and container %s still runs; '
-                                'set force to replace the image, or leave_running to keep the container '
-                                'running beside it' % (self.image_path, self.container_id))
-            raise TaskError('image_path: %s holds an incomplete checkpoint image this collection left (no '
-                            'inventory.img); set force to replace it' % self.image_path)
         if not alive:
-            raise TaskError('name: container %s is %s, so there is nothing to checkpoint, and %s holds '
-                            'no complete image' % (self.container_id, state['status'] if state else 'absent',
-                                                   self.image_path))
+            if existing is None and self.finish_interrupted(state['status'] if state else 'absent'):
+                return
+            others = [path for path, kind in leftovers(self.image_target)
+                      if kind == IMAGE_COMPLETE and '.partial-' in os.path.basename(path)]
+            raise TaskError('name: container %s is %s, so there is nothing to checkpoint, and %s holds no complete '
+                            'image%s' % (self.container_id, state['status'] if state else 'absent', self.image_path,
+                                         '; %s beside it %s a complete image that an interrupted checkpoint of '
+                                         'another container left' % (', '.join(others), 'holds' if len(others) == 1
+                                                                     else 'each hold') if others else ''))
+        if complete and not params['force'] and is_marked(self.image_target):
+            raise TaskError('force: %s already holds a checkpoint image and container %s still runs; '
+                            'set force to replace the image, or leave_running to keep the container '
+                            'running beside it' % (self.image_path, self.container_id))
+        problem = self.replace_problem(existing)
+        if problem:
+            raise TaskError('image_path: %s %s' % (self.image_path, problem))
         self.check_criu()
         self.changed = True
         if self.check_mode:
             self.planned.append(self.runc.argv('checkpoint', *self.checkpoint_options(self.image_target).args()
                                                + [self.container_id]))
             return
+        self.record = Record(self.root, self.container_id).load(state.get('created'))
         self.write_image()
+
+    def finish_interrupted(self, status):
+        """Move the one complete image an interrupted checkpoint of this container left into place.
+
+        A run killed after CRIU succeeded leaves the container gone and its
+        only copy in a hidden .NAME.partial-* folder: moving it to
+        image_path is what that run had left to do. True when it was moved
+        (or would be, in check mode); False when there is none.
+        """
+        found = interrupted_images(self.image_target, self.container_id)
+        if len(found) > 1:
+            raise TaskError('image_path: container %s is %s and %s holds no image, but %d folders beside it hold '
+                            'a complete image that interrupted checkpoints of it left (%s); which one is its last '
+                            'state cannot be told: move the one you want to %s yourself, and remove the others'
+                            % (self.container_id, status, self.image_path, len(found), ', '.join(found),
+                               self.image_path))
+        if not found:
+            return False
+        interrupted = found[0]
+        self.changed = True
+        if self.check_mode:
+            self.module.warn('image_path: %s holds the complete image of container %s that an interrupted checkpoint '
+                             'left; it would be moved to %s, which finishes that checkpoint'
+                             % (interrupted, self.container_id, self.image_path))
+            return True
+        with ImageLock(self.image_target, self.params['lock_timeout']):
+            # Looked at again under the lock: another task may have been at it meanwhile.
+            try:
+                free = image_kind(self.image_target) is None
+            except NotAnImage:
+                free = False
+            if not free or interrupted not in interrupted_images(self.image_target, self.container_id):
+                raise TaskError('image_path: %s or the image an interrupted checkpoint left at %s changed while '
+                                'this task waited for its lock on image_path; nothing was changed: run the task '
+                                'again' % (self.image_path, interrupted))
+            try:
+                os.rename(interrupted, self.image_target)
+            except OSError as error:
+                raise TaskError('image_path: %s holds the complete image of container %s that an interrupted '
+                                'checkpoint left, but it cannot be moved to %s (%s); it is still there: move it '
+                                'yourself; nothing was changed' % (interrupted, self.container_id, self.image_path,
+                                                                   error.strerror or error))
+        self.module.warn('image_path: container %s is %s and %s held no image; the complete image that an '
+                         'interrupted checkpoint of it left at %s was moved there, which finishes that checkpoint'
+                         % (self.container_id, status, self.image_path, interrupted))
+        return True
+
+    def target_problem(self):
+        """What is at image_path now, looked at again exactly as before acting: None when it may be written."""
+        try:
+            return self.replace_problem(image_kind(self.image_target))
+        except NotAnImage as problem:
+            return str(problem)
 
     def status_now(self):
         """The container's status in words, for messages: 'running', 'stopped', 'gone', ..."""
@@ -300,15 +496,22 @@ class CheckpointManager(ContainerTask):
         """
         made = self.make_parent()
         try:
-            if self.params['lazy_pages']:
-                self.dump_in_place()
-            else:
-                self.move_into_place(self.dump_aside())
+            with ImageLock(self.image_target, self.params['lock_timeout']):
+                # Another task may have written image_path while this one waited for the lock.
+                problem = self.target_problem()
+                if problem:
+                    raise TaskError('image_path: %s %s now, which it did not when this task looked (it changed '
+                                    'meanwhile); it is left alone; nothing was changed, and container %s is %s'
+                                    % (self.image_path, problem, self.container_id, self.status_now()))
+                if self.params['lazy_pages']:
+                    self.dump_in_place()
+                else:
+                    self.move_into_place(self.dump_aside())
+                self.remove_leftovers()
         except BaseException:
             # Only the folders made for this run, and only while they are empty.
             remove_empty(made)
             raise
-        self.remove_leftovers()
 
     def dump_aside(self):
         """Dump into a hidden folder beside the image; the folder, holding a complete image."""
@@ -350,6 +553,7 @@ class CheckpointManager(ContainerTask):
         """Run CRIU into partial; on any failure, discard partial, put previous back and explain."""
         try:
             mark_image_folder(partial, self.container_id)
+            self.copy_record(partial)
             self.runc.checkpoint(self.container_id, self.checkpoint_options(partial))
             if not image_is_complete(partial):
                 raise RuncError('CRIU reported success but wrote no inventory.img to %s' % partial)
@@ -369,6 +573,13 @@ class CheckpointManager(ContainerTask):
             # Killed or interrupted: still bring the earlier image back.
             self.discard(partial, previous)
             raise
+
+    def copy_record(self, folder):
+        """Put the container's record into the image, for the restored container (see adopt_record)."""
+        if self.record is None:
+            return
+        with open(os.open(os.path.join(folder, RECORD), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as stream:
+            json.dump({'container': self.container_id, 'record': self.record}, stream, sort_keys=True)
 
     def discard(self, partial, previous):
         """Remove an incomplete image and put the earlier one back; where things are, in words."""
@@ -407,8 +618,19 @@ class CheckpointManager(ContainerTask):
         return None
 
     def move_into_place(self, partial):
-        """Rename a complete image to image_path, keeping it where it is if that fails."""
+        """Rename a complete image to image_path, keeping it where it is if that fails.
+
+        What is at image_path is looked at again first, as before the dump:
+        a folder somebody made there meanwhile, or an image another task
+        wrote, stays, and so does the new image, where it is.
+        """
         target = self.image_target
+        problem = self.target_problem()
+        if problem:
+            raise TaskError('image_path: CRIU made a complete image, but %s %s now, which it did not when this task '
+                            'looked (it changed while the checkpoint ran), so it was left alone; the new image is '
+                            'kept at %s: move it where you need it, and container %s is %s'
+                            % (self.image_path, problem, partial, self.container_id, self.status_now()))
         previous = None
         if os.path.lexists(target):
             try:
@@ -416,6 +638,18 @@ class CheckpointManager(ContainerTask):
                 os.rename(target, previous)
             except OSError as error:
                 raise self.stranded(partial, error, 'is still at %s' % self.image_path)
+            # Checked where it now is: what was moved aside is what may be removed.
+            try:
+                still_ours = image_kind(previous) is not None and is_marked(previous)
+            except NotAnImage:
+                still_ours = False
+            if not still_ours:
+                problem = self.put_back(previous)
+                raise TaskError('image_path: CRIU made a complete image, but what is at %s changed while it was '
+                                'being replaced, so it was left alone%s; the new image is kept at %s: move it where '
+                                'you need it, and container %s is %s'
+                                % (self.image_path, ' (%s)' % problem if problem else '', partial,
+                                   self.container_id, self.status_now()))
         try:
             os.rename(partial, target)
         except OSError as error:
@@ -510,6 +744,32 @@ class CheckpointManager(ContainerTask):
         finally:
             if not params['work_path']:
                 remove_tree(work_path)
+        self.adopt_record()
+
+    def adopt_record(self):
+        """Give the restored container the record its image carries, valid for its new created time.
+
+        Only under the id it was recorded for: another id is another
+        container, made from another bundle.
+        """
+        try:
+            with open(os.path.join(self.image_path, RECORD)) as stream:
+                carried = json.load(stream)
+        except (OSError, ValueError):
+            return
+        if not isinstance(carried, dict) or carried.get('container') != self.container_id \
+                or not isinstance(carried.get('record'), dict):
+            return
+        values = {key: value for key, value in carried['record'].items() if key != 'created'}
+        try:
+            state = current_state(self.runc, self.container_id)
+            if state is None or not state.get('created'):
+                raise OSError('runc shows no created time for it')
+            Record(self.root, self.container_id).save(state['created'], **values)
+        except (OSError, RuncError) as error:
+            self.module.warn('image_path: container %s was restored, but the record of it that %s carries could not '
+                             'be saved in %s (%s); runc_container may re-create it after a runtime change'
+                             % (self.container_id, self.image_path, self.root, error))
 
     # -- the task --------------------------------------------------------------------------------------
 

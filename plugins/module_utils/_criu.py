@@ -144,12 +144,16 @@ def _remove_below(folder, device, keep=None):
 # Written first into every folder runc_checkpoint makes for an image: a
 # folder without inventory.img is only ever replaced when it carries this.
 MARKER = '.oci_runtime_runc.checkpoint'
+# The collection's record of the container (see _runc_root.Record), copied
+# into the image at checkpoint, so that a restore, here or on another host,
+# can give the restored container its record back.
+RECORD = '.oci_runtime_runc.record.json'
 # What runc and CRIU write into an image folder: CRIU's *.img files (pages,
 # cores, tmpfs-*.tar.gz.img, ...), the logs and statistics of dump and
 # restore when the work folder is the image folder, runc's descriptors.json.
 _IMAGE_FILE = re.compile(r'^[A-Za-z0-9_.-]+\.img$')
 _IMAGE_EXTRAS = frozenset(('descriptors.json', 'dump.log', 'restore.log', 'stats-dump', 'stats-restore',
-                           'irmap-cache', MARKER))
+                           'irmap-cache', MARKER, RECORD))
 # A CRIU killed halfway leaves its cgroup yard in the work folder.
 _CGYARD = '.criu.cgyard.'
 
@@ -206,12 +210,30 @@ def _belongs_to_image(folder, name, marked):
     return (_IMAGE_FILE.match(name) is not None or name in _IMAGE_EXTRAS) and _is_regular(full)
 
 
+def is_marked(path):
+    """Whether the folder at path carries this collection's marker (a regular file)."""
+    return _is_regular(os.path.join(path, MARKER))
+
+
+def marked_for(path):
+    """The container id the marker of the folder at path names, or None."""
+    try:
+        with open(os.path.join(path, MARKER), errors='replace') as marker:
+            found = _MARKED_FOR.search(marker.read(4096))
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+_MARKED_FOR = re.compile(r'runc_checkpoint for container (\S+)\.\n')
+
+
 def mark_image_folder(path, container_id):
     """Claim a folder this collection just made, before CRIU writes into it."""
     with open(os.path.join(path, MARKER), 'w') as marker:
         marker.write('A checkpoint image folder made by oci_runtime.runc.runc_checkpoint for container %s.\n'
                      'runc_checkpoint replaces it only with force, and only while it holds nothing but '
-                     'CRIU\'s files.\n' % container_id)
+                     'CRIU\'s files and the collection\'s.\n' % container_id)
 
 
 def log_tail(folder, name, lines=5):

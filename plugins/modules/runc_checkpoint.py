@@ -21,6 +21,21 @@ description:
   - Hidden folders that a run killed halfway left beside O(image_path) (C(.NAME.partial-*) and
     C(.NAME.previous-*) carrying the marker file, see O(image_path)) are removed once a checkpoint to
     O(image_path) succeeds; a complete image among them is kept, with a warning.
+  - A run killed after CRIU succeeded leaves the container gone and its image complete in a
+    C(.NAME.partial-*) folder. When the container is absent or stopped and O(image_path) holds
+    nothing, the next run moves the one such folder whose marker names the container to
+    O(image_path), which finishes that checkpoint (changed, with a warning); several fail, named.
+  - The checkpoint's runc gets the parent-death signal C(SIGKILL), so it dies with a killed module;
+    CRIU then fails the dump when it next reports to runc and lets the container run on.
+  - While a checkpoint writes O(image_path), a lock file C(.oci_runtime_runc.NAME.lock) beside it keeps
+    other checkpoints to the same O(image_path) waiting (O(lock_timeout)); it is removed afterwards.
+    What is at O(image_path) is looked at again under that lock right before the dump and right before
+    the new image is moved there; if it changed meanwhile (a folder made there, an image another task
+    wrote), it is left alone, the task fails, and the new image stays in its hidden folder, named in
+    the message.
+  - The collection's record of the container (see M(oci_runtime.runc.runc_container)) is copied into
+    the image as C(.oci_runtime_runc.record.json) and given back to the restored container (same name
+    only), so that runc_container knows it after a restore, on this host or another.
   - Only what the module can tell is a checkpoint image is ever replaced or removed, see O(force).
   - V(restored) brings the container back from the image with C(runc restore), here or on another host
     the image was copied to. Restoring never removes or changes the image.
@@ -74,12 +89,18 @@ options:
     required: true
   force:
     description:
-      - Replace a checkpoint image that already exists at O(image_path).
-      - Only a checkpoint image is ever replaced. A complete one holds C(inventory.img); one that a
-        checkpoint of this module left incomplete holds the marker file. Either must hold nothing but
-        CRIU's and runc's files (C(*.img), C(dump.log), C(restore.log), C(stats-dump), C(stats-restore),
-        C(irmap-cache), C(descriptors.json)) and the marker. Anything else at O(image_path) (a file, an
-        empty folder, a folder holding other files) is refused, with or without O(force).
+      - Replace a checkpoint image that this module made at O(image_path).
+      - Only a folder carrying the marker file C(.oci_runtime_runc.checkpoint) is ever replaced, complete
+        (with C(inventory.img)) or left incomplete by a checkpoint of this module, and only while it holds
+        nothing but CRIU's and runc's files (C(*.img), C(dump.log), C(restore.log), C(stats-dump),
+        C(stats-restore), C(irmap-cache), C(descriptors.json)), the marker and the record
+        (C(.oci_runtime_runc.record.json)).
+      - A complete image without the marker (made by C(runc checkpoint) itself, or copied without it) is
+        never replaced, with or without O(force); the task fails, saying it was not made by this
+        collection and must be removed by hand. It still counts as the checkpoint asked for when the
+        container does not run or O(leave_running) is set.
+      - Anything else at O(image_path) (a file, an empty folder, a folder holding other files) is
+        refused, with or without O(force).
       - With O(lazy_pages), the image already there is moved to a hidden folder beside it while the new
         one is written, put back if the checkpoint fails (even when the incomplete one cannot be removed),
         and removed only once the new one is complete. When that removal fails, the task succeeds with a
@@ -186,7 +207,8 @@ options:
     description: Like O(stdout_path), for standard error.
     type: str
   lock_timeout:
-    description: Seconds to wait for another task managing the same container.
+    description: Seconds to wait for another task managing the same container, and for another checkpoint
+      writing the same O(image_path).
     type: float
     default: 120
 notes:

@@ -14,25 +14,30 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
+import signal
 
 import pytest
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _checkpoint, _criu
 from ansible_collections.oci_runtime.runc.plugins.module_utils._checkpoint import (
     CheckpointManager,
+    ImageLock,
     is_within,
     looks_like_runc_root,
     resolved,
     resolved_target,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, argument_spec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import Record
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     IMAGE_COMPLETE,
     IMAGE_PARTIAL,
     MARKER,
+    RECORD,
     NotAnImage,
     image_kind,
     mark_image_folder,
@@ -140,11 +145,15 @@ class FakeRunc:
 
     root = None
 
-    def __init__(self, fail=False):
+    def __init__(self, fail=False, meanwhile=None):
         self.fail = fail
         self.status = 'running'
+        self.meanwhile = meanwhile      # what somebody else does while the dump runs
+        self.created = '2026-11-28T10:00:00.000000001Z'
 
     def checkpoint(self, container_id, options):
+        if self.meanwhile:
+            self.meanwhile()
         with open(os.path.join(options.image_path, 'pages-1.img'), 'w') as pages:
             pages.write('new')
         if self.fail:
@@ -158,7 +167,7 @@ class FakeRunc:
     def state(self, container_id):
         if self.status is None:
             raise RuncError('container does not exist', runc_message='container does not exist')
-        return {'id': container_id, 'status': self.status, 'bundle': '/nonexistent'}
+        return {'id': container_id, 'status': self.status, 'bundle': '/nonexistent', 'created': self.created}
 
     def list(self):
         return []
@@ -171,11 +180,11 @@ def old_image(path):
     return folder
 
 
-def manager(tmp_path, fail=False, **params):
+def manager(tmp_path, fail=False, meanwhile=None, **params):
     params = dict(dict(name='box', image_path=str(tmp_path / 'images' / 'box'), root=str(tmp_path / 'root'),
                        state='checkpointed'), **params)
     task = CheckpointManager(FakeModule(**params))
-    task.runc = FakeRunc(fail=fail)
+    task.runc = FakeRunc(fail=fail, meanwhile=meanwhile)
     task.check_criu = lambda: None
     task.validate()
     return task
@@ -406,3 +415,196 @@ def test_a_nul_byte_in_a_path_fails_naming_the_option(tmp_path, option):
 def test_a_path_that_cannot_be_resolved_fails_naming_the_option():
     with pytest.raises(TaskError, match='^image_path: cannot resolve'):
         resolved('image_path', '/a\0b/image', resolved_target)
+
+
+# -- what changes at image_path while a checkpoint runs is left alone ---------------------------------
+
+def users_folder(path):
+    def make():
+        os.makedirs(path)
+        with open(os.path.join(path, 'notes.txt'), 'w') as notes:
+            notes.write('mine')
+    return make
+
+
+@pytest.mark.parametrize('earlier', [False, True])
+def test_a_folder_made_at_image_path_during_the_dump_is_left_alone(tmp_path, earlier):
+    (tmp_path / 'images').mkdir()
+    target = str(tmp_path / 'images' / 'box')
+    if earlier:
+        old_image(tmp_path / 'images' / 'box')
+        # Somebody replaces the earlier image with a folder of their own while CRIU runs.
+        meanwhile = lambda: (remove_tree(target), users_folder(target)())  # noqa: E731
+    else:
+        meanwhile = users_folder(target)
+    task = manager(tmp_path, meanwhile=meanwhile, force=earlier)
+    with pytest.raises(TaskError) as caught:
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(target) == {'notes.txt': 'mine'}
+    partial = [name for name in hidden(str(tmp_path / 'images')) if name.startswith('.box.partial-')]
+    assert len(partial) == 1
+    assert content(str(tmp_path / 'images' / partial[0])) == {'inventory.img': 'new', 'pages-1.img': 'new'}
+    assert str(caught.value) == (
+        'image_path: CRIU made a complete image, but %s holds files that are not part of a checkpoint image '
+        '(notes.txt) now, which it did not when this task looked (it changed while the checkpoint ran), so it was '
+        'left alone; the new image is kept at %s: move it where you need it, and container box is gone'
+        % (target, tmp_path / 'images' / partial[0]))
+
+
+def test_an_image_another_task_wrote_during_the_dump_is_not_replaced_without_force(tmp_path):
+    (tmp_path / 'images').mkdir()
+    target = str(tmp_path / 'images' / 'box')
+    task = manager(tmp_path, meanwhile=lambda: old_image(tmp_path / 'images' / 'box'))
+    with pytest.raises(TaskError, match=r'^image_path: CRIU made a complete image, but .*/box holds a checkpoint '
+                                        r'image, and force is not set now, .*; the new image is kept at '
+                                        r'.*/\.box\.partial-\w+: move it'):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(target) == {'inventory.img': 'x', 'pages-1.img': 'x'}
+    assert len([name for name in hidden(str(tmp_path / 'images')) if name.startswith('.box.partial-')]) == 1
+
+
+def test_a_second_writer_of_one_image_path_waits_for_the_first(tmp_path):
+    (tmp_path / 'images').mkdir()
+    target = str(tmp_path / 'images' / 'box')
+    with ImageLock(target, 1) as held:
+        with open(held.path) as lock_file:
+            assert lock_file.read() == ImageLock.LOCK_TEXT
+        task = manager(tmp_path, lock_timeout=0.2)
+        with pytest.raises(TaskError, match='^lock_timeout: another task has been writing a checkpoint image to '
+                                            'the same image_path for more than 0.2 seconds .*; nothing was changed'):
+            task.checkpoint({'id': 'box', 'status': 'running'})
+        assert hidden(str(tmp_path / 'images')) == [os.path.basename(held.path)]
+        assert task.runc.status == 'running'
+    # Released: the lock file goes with it, and the next writer goes ahead.
+    assert hidden(str(tmp_path / 'images')) == []
+    manager(tmp_path).checkpoint({'id': 'box', 'status': 'running'})
+    assert os.listdir(str(tmp_path / 'images')) == ['box']
+
+
+def test_a_file_of_the_lock_files_name_that_is_not_ours_is_refused_and_kept(tmp_path):
+    (tmp_path / 'images').mkdir()
+    foreign = tmp_path / 'images' / '.oci_runtime_runc.box.lock'
+    foreign.write_text('my own file')
+    task = manager(tmp_path)
+    with pytest.raises(TaskError, match='^image_path: .*/.oci_runtime_runc.box.lock, where this module keeps its '
+                                        'lock on image_path, is there and is not the collection.s lock file'):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert foreign.read_text() == 'my own file'
+    assert os.listdir(str(tmp_path / 'images')) == ['.oci_runtime_runc.box.lock']
+
+
+# -- force replaces only what this collection made --------------------------------------------------
+
+@pytest.mark.parametrize('force', [False, True])
+def test_a_complete_image_without_the_marker_is_never_replaced(tmp_path, force):
+    image = make_folder(tmp_path / 'image', 'inventory.img', 'disk.img')
+    task = manager(tmp_path, image_path=image, force=force)
+    with pytest.raises(TaskError, match='^image_path: %s holds a complete checkpoint image that this collection did '
+                                        'not make .*; it is never replaced, force or not: remove it by hand'
+                       % image):
+        task.checkpoint({'id': 'box', 'status': 'running'})
+    assert content(image) == {'inventory.img': 'x', 'disk.img': 'x'}
+    assert task.runc.status == 'running'
+    # With the container kept running or gone, such an image is the checkpoint asked for: nothing to do.
+    manager(tmp_path, image_path=image, leave_running=True).checkpoint({'id': 'box', 'status': 'running'})
+    manager(tmp_path, image_path=image, force=force).checkpoint(None)
+    assert content(image) == {'inventory.img': 'x', 'disk.img': 'x'}
+
+
+def test_force_replaces_a_marked_complete_image(tmp_path):
+    (tmp_path / 'images').mkdir()
+    image = old_image(tmp_path / 'images' / 'box')
+    manager(tmp_path, force=True).checkpoint({'id': 'box', 'status': 'running'})
+    assert content(image) == {'inventory.img': 'new', 'pages-1.img': 'new'}
+
+
+# -- a checkpoint whose run was killed after CRIU succeeded is finished --------------------------------
+
+def interrupted_image(path, container_id='box'):
+    folder = make_folder(path, 'inventory.img', 'pages-1.img')
+    mark_image_folder(folder, container_id)
+    return folder
+
+
+def test_the_one_complete_image_an_interrupted_checkpoint_left_is_moved_into_place(tmp_path):
+    (tmp_path / 'images').mkdir()
+    left = interrupted_image(tmp_path / 'images' / '.box.partial-abc')
+    task = manager(tmp_path)
+    task.checkpoint(None)
+    assert task.changed
+    assert content(task.image_path) == {'inventory.img': 'x', 'pages-1.img': 'x'}
+    assert os.listdir(str(tmp_path / 'images')) == ['box']
+    assert task.module.warnings == [
+        'image_path: container box is absent and %s held no image; the complete image that an interrupted checkpoint '
+        'of it left at %s was moved there, which finishes that checkpoint' % (task.image_path, left)]
+
+
+def test_check_mode_only_says_it_would_finish_the_interrupted_checkpoint(tmp_path):
+    (tmp_path / 'images').mkdir()
+    left = interrupted_image(tmp_path / 'images' / '.box.partial-abc')
+    task = manager(tmp_path)
+    task.check_mode = True
+    task.checkpoint(None)
+    assert task.changed and os.path.isdir(left) and not os.path.lexists(task.image_path)
+    assert 'would be moved to %s' % task.image_path in task.module.warnings[0]
+
+
+def test_several_images_interrupted_checkpoints_left_are_named_and_kept(tmp_path):
+    (tmp_path / 'images').mkdir()
+    first = interrupted_image(tmp_path / 'images' / '.box.partial-abc')
+    second = interrupted_image(tmp_path / 'images' / '.box.partial-def')
+    task = manager(tmp_path)
+    with pytest.raises(TaskError, match='^image_path: container box is absent and .* holds no image, but 2 folders '
+                                        'beside it hold a complete image that interrupted checkpoints of it left '
+                                        r'\(%s, %s\)' % (first, second)):
+        task.checkpoint(None)
+    assert os.path.isdir(first) and os.path.isdir(second) and not os.path.lexists(task.image_path)
+
+
+def test_an_interrupted_image_of_another_container_is_named_not_taken(tmp_path):
+    (tmp_path / 'images').mkdir()
+    other = interrupted_image(tmp_path / 'images' / '.box.partial-abc', container_id='other')
+    unmarked = make_folder(tmp_path / 'images' / '.box.partial-def', 'inventory.img')
+    task = manager(tmp_path)
+    with pytest.raises(TaskError) as caught:
+        task.checkpoint(None)
+    assert str(caught.value) == (
+        'name: container box is absent, so there is nothing to checkpoint, and %s holds no complete image; %s '
+        'beside it holds a complete image that an interrupted checkpoint of another container left'
+        % (task.image_path, other))
+    assert os.path.isdir(other) and os.path.isdir(unmarked)
+
+
+# -- the container's record travels with the image -----------------------------------------------------
+
+def test_the_record_goes_into_the_image_and_comes_back_for_the_restored_container(tmp_path):
+    (tmp_path / 'root').mkdir()
+    task = manager(tmp_path)
+    record = Record(task.root, 'box')
+    record.save(task.runc.created, config_digest='abc', runtime='/usr/bin/runc')
+    # A void record (of an earlier creation) is not copied: see the second image.
+    task.checkpoint(task.runc.state('box'))
+    with open(os.path.join(task.image_path, RECORD)) as stream:
+        carried = json.load(stream)
+    assert carried == {'container': 'box', 'record': {'config_digest': 'abc', 'runtime': '/usr/bin/runc',
+                                                      'created': task.runc.created}}
+    assert image_kind(task.image_path) == IMAGE_COMPLETE
+    restoring = manager(tmp_path, state='restored')
+    restoring.runc.created = '2026-11-28T11:00:00.000000002Z'
+    restoring.adopt_record()
+    assert record.load(restoring.runc.created) == {'config_digest': 'abc', 'runtime': '/usr/bin/runc',
+                                                   'created': restoring.runc.created}
+    # Restored under another id, it is another container: no record for it.
+    clone = manager(tmp_path, state='restored', name='clone')
+    clone.adopt_record()
+    assert not os.path.exists(Record(clone.root, 'clone').path)
+    void = manager(tmp_path, image_path=str(tmp_path / 'images' / 'void'))
+    void.runc.created = 'another creation'
+    void.checkpoint(void.runc.state('box'))
+    assert not os.path.exists(os.path.join(void.image_path, RECORD))
+
+
+def test_a_checkpoint_gives_runc_a_parent_death_signal(tmp_path):
+    params = dict(name='box', image_path=str(tmp_path / 'image'), root=str(tmp_path / 'root'))
+    assert CheckpointManager(FakeModule(**params)).runc.pdeath_signal == signal.SIGKILL
+    assert CheckpointManager(FakeModule(state='restored', **params)).runc.pdeath_signal is None
