@@ -113,24 +113,13 @@ MINIMAL_SPEC = {
 }
 
 
-def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None):
-    """The effective config: the base spec, then ``spec``, then each config option, in table order.
+def apply_rows(config, params, module, context):
+    """Lay each config row of the module that the task sets over config, in table order.
 
-    ``process.terminal`` is false unless ``spec`` says otherwise: detached
-    containers have no terminal unless a console socket receives it.
-    ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
-    ``bundle`` is None on the controller, where nothing of the host can be read.
+    ``context`` tells the rows' apply functions where they are: ``bundle``
+    (None on the controller, where nothing of the host can be read),
+    ``rootfs`` (runc_exec's container), ``append_mounts``.
     """
-    config = deep_merge(base_spec, {'process': {'terminal': False}})
-    secret_names = sorted(params.get('secret_env') or {})
-    for name in secret_names:
-        if not SECRET_NAME.match(str(name)):
-            # The names are kept in an annotation, comma separated: only plain names fit.
-            raise ConfigError('secret_env: %r is not a variable name (letters, digits and _, not first a digit)'
-                              % (name,))
-        if name in (params.get('env') or {}):
-            raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    context = {'params': params, 'append_mounts': append_mounts, 'bundle': bundle}
     for row in rows(module, 'config'):
         value = params.get(row.name)
         if value is None:
@@ -148,6 +137,26 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
             # A spec (or a base) of another shape than OCI's: say where, never quote values (secrets).
             raise ConfigError('%s: does not fit the config composed so far (%s at %s)'
                               % (row.name, type(error).__name__, '.'.join(row.path) or 'the top'))
+
+
+def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None):
+    """The effective config: the base spec, then ``spec``, then each config option, in table order.
+
+    ``process.terminal`` is false unless ``spec`` says otherwise: detached
+    containers have no terminal unless a console socket receives it.
+    ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
+    ``bundle`` is None on the controller, where nothing of the host can be read.
+    """
+    config = deep_merge(base_spec, {'process': {'terminal': False}})
+    secret_names = sorted(params.get('secret_env') or {})
+    for name in secret_names:
+        if not SECRET_NAME.match(str(name)):
+            # The names are kept in an annotation, comma separated: only plain names fit.
+            raise ConfigError('secret_env: %r is not a variable name (letters, digits and _, not first a digit)'
+                              % (name,))
+        if name in (params.get('env') or {}):
+            raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
+    apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle})
     annotations = config.get('annotations') or {}
     if not isinstance(annotations, dict):
         raise ConfigError('spec: annotations must be a dict of strings')

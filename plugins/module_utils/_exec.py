@@ -17,12 +17,12 @@ import tempfile
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     ConfigError,
     NotAnObject,
+    apply_rows,
     hide_secrets,
-    place,
     read_config_file,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
-from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC, rows
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import CAPABILITY_SETS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import Record
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
@@ -203,20 +203,11 @@ def apply_options(config, params, rootfs):
     no_new_privileges. ``rootfs`` is where user names resolve; None resolves none.
     """
     secrets = [str(value) for value in (params.get('secret_env') or {}).values()]
-    context = {'params': params, 'bundle': None, 'rootfs': rootfs}
-    for row in rows(EXEC, 'config'):
-        value = params.get(row.name)
-        if value is None:
-            continue
-        try:
-            if row.apply:
-                row.apply(config, value, context)
-            else:
-                holder = place(config, row.path)
-                holder[row.path[-1]] = row.merge(holder.get(row.path[-1]), value)
-        except ConfigError as error:
-            # No message of the rows quotes a value of secret_env; this does not rely on it.
-            raise ExecError(hide_secrets(str(error), secrets))
+    try:
+        apply_rows(config, params, EXEC, {'params': params, 'bundle': None, 'rootfs': rootfs})
+    except ConfigError as error:
+        # No message of the rows quotes a value of secret_env; this does not rely on it.
+        raise ExecError(hide_secrets(str(error), secrets))
     return config
 
 
