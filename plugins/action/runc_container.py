@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
-from ansible.utils.vars import merge_hash
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError, format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
@@ -28,6 +26,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
     option_for_path,
     writes_config,
 )
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._checked_action import CheckedAction
 from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema import (
     SchemaUnavailable,
     load_validator,
@@ -41,22 +40,12 @@ def _argument_validator():
     return ArgumentSpecValidator(argument_spec(CONTAINER))
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-
-    def run(self, tmp=None, task_vars=None):
-        self._supports_check_mode = True
-        self._supports_async = True
-        result = super().run(tmp, task_vars)
-        del tmp
-
-        problem = self._check_config(self._task.args)
-        if problem:
-            # A schema's complaint may quote an env entry: never a secret one.
-            secrets = [str(value) for value in (self._task.args.get('secret_env') or {}).values()]
-            result.update(failed=True, changed=False, msg=hide_secrets(problem, secrets))
-            return result
-        return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
+class ActionModule(CheckedAction):
+    def problem(self, task_args):
+        problem = self._check_config(task_args)
+        # A schema's complaint may quote an env entry: never a secret one.
+        secrets = [str(value) for value in (task_args.get('secret_env') or {}).values()]
+        return hide_secrets(problem, secrets) if problem else None
 
     @staticmethod
     def _check_config(task_args):
