@@ -95,6 +95,10 @@ class ContainerManager(ContainerTask):
         self.desired = None
         self.bundle = None
         self.adopted = None        # the base learnt for a record of an earlier version (desired_for_existing)
+        # user.name -> [uid, gid, groups] as resolved for a new container, and as the existing one's
+        # record keeps them: a name keeps the ids it had when the container was made.
+        self.resolved_users = {}
+        self.existing_users = {}
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -148,7 +152,7 @@ class ContainerManager(ContainerTask):
                             'is, or move it away to have the module write one'
                             % (path, cfg.ANNOTATION_CONFIG_DIGEST))
 
-    def desired_config(self, base=None, append_mounts=False):
+    def desired_config(self, base=None, append_mounts=False, resolved_users=None):
         """The config the task asks for, over base (the runtime's default spec when None).
 
         None when the task names no bundle.
@@ -158,7 +162,9 @@ class ContainerManager(ContainerTask):
         if writes_config(self.params):
             try:
                 config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params,
-                                            append_mounts=append_mounts, bundle=self.bundle)
+                                            append_mounts=append_mounts, bundle=self.bundle,
+                                            resolved_users=self.resolved_users if resolved_users is None
+                                            else resolved_users)
             except cfg.ConfigError as error:
                 raise TaskError(str(error))
         else:
@@ -229,12 +235,14 @@ class ContainerManager(ContainerTask):
                                resources=disk_resources, config=disk_config)
         return None
 
-    def remember(self, created, config, base, create_options=None, replay_options=None, append_mounts=False):
+    def remember(self, created, config, base, create_options=None, replay_options=None, append_mounts=False,
+                 resolved_users=None):
         """Record what the container now runs with, and the base it was composed over (see known_config)."""
         create_options = self.create_options if create_options is None else create_options
         self.record.save(created, config_digest=cfg.config_digest(config, create_options),
                          resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
                          create_options=create_options, base=base, append_mounts=append_mounts,
+                         resolved_users=resolved_users if resolved_users is not None else self.resolved_users,
                          replay_options=replay_options if replay_options is not None else
                          {name: self.params[name] for name in REPLAY_OPTIONS},
                          runtime=self.default_spec.stamp[0])
@@ -251,8 +259,10 @@ class ContainerManager(ContainerTask):
         """
         if known is None or not writes_config(self.params):
             return self.desired
+        self.existing_users = dict((known.record or {}).get('resolved_users') or {})
         if known.base is not None:
-            return self.desired_config(base=known.base, append_mounts=known.append_mounts)
+            return self.desired_config(base=known.base, append_mounts=known.append_mounts,
+                                       resolved_users=self.existing_users)
         if known.record is None:
             return self.desired
         for append_mounts in (False, True):
@@ -425,7 +435,8 @@ class ContainerManager(ContainerTask):
             if record:
                 created = self.runc.state(self.container_id)['created']
                 self.remember(created, record['config'], record.get('base'), create_options, replay_options,
-                              append_mounts=bool(record.get('append_mounts')))
+                              append_mounts=bool(record.get('append_mounts')),
+                              resolved_users=record.get('resolved_users') or {})
         except Exception as rollback_error:  # pylint: disable=broad-except
             # Already failing: whatever went wrong here must reach the message, not a traceback.
             outcome = 'bringing the previous container back failed too: %s' % rollback_error
@@ -479,7 +490,8 @@ class ContainerManager(ContainerTask):
             adopted = self.adopted or {}
             self.remember(state['created'], desired, adopted.get('base', known.base),
                           record.get('create_options') or self.create_options, record.get('replay_options'),
-                          append_mounts=adopted.get('append_mounts', known.append_mounts))
+                          append_mounts=adopted.get('append_mounts', known.append_mounts),
+                          resolved_users=self.existing_users)
             self.adopted = None
 
     def put_resources_back(self, error, applied):
@@ -590,7 +602,7 @@ class ContainerManager(ContainerTask):
             record = known.record
             self.remember(state['created'], desired_existing, self.adopted['base'],
                           record.get('create_options') or self.create_options, record.get('replay_options'),
-                          append_mounts=self.adopted['append_mounts'])
+                          append_mounts=self.adopted['append_mounts'], resolved_users=self.existing_users)
 
         final_state = state
         if self.changed and not self.check_mode:

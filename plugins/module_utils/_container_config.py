@@ -139,13 +139,14 @@ def apply_rows(config, params, module, context):
                               % (row.name, type(error).__name__, '.'.join(row.path) or 'the top'))
 
 
-def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None):
+def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None, resolved_users=None):
     """The effective config: the base spec, then ``spec``, then each config option, in table order.
 
     ``process.terminal`` is false unless ``spec`` says otherwise: detached
     containers have no terminal unless a console socket receives it.
     ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
     ``bundle`` is None on the controller, where nothing of the host can be read.
+    ``resolved_users`` (user names and the ids they stand for) is used, and filled.
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
     secret_names = sorted(params.get('secret_env') or {})
@@ -156,7 +157,8 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
                               % (name,))
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle})
+    apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle,
+                                        'resolved_users': {} if resolved_users is None else resolved_users})
     annotations = config.get('annotations') or {}
     if not isinstance(annotations, dict):
         raise ConfigError('spec: annotations must be a dict of strings')

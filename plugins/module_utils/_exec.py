@@ -20,6 +20,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
     apply_rows,
     hide_secrets,
     read_config_file,
+    secret_env_names,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC
@@ -89,6 +90,19 @@ def container_process(container_id, bundle, recorded=None):
     if not isinstance(process, dict):
         raise ExecError(problem + 'it has no process object')
     return copy.deepcopy(process)
+
+
+def container_secrets(state, process):
+    """Values of the container's own secret_env variables: the process may print them, the result must not."""
+    names = secret_env_names({'annotations': state.get('annotations')})
+    entries = process.get('env') if isinstance(process.get('env'), list) else []
+    values = []
+    for entry in entries:
+        if isinstance(entry, str) and '=' in entry:
+            name, value = entry.split('=', 1)
+            if value and (names is None or name in names):
+                values.append(value)
+    return values
 
 
 def _shape(value):
@@ -288,8 +302,9 @@ class ExecRunner:
             self.fail('name: container %s is %s, not running' % (container_id, state['status']))
         try:
             record = Record(effective_root(params), container_id).load(state['created']) or {}
-            process = build_process(container_process(container_id, state['bundle'], record.get('config')),
-                                    params, state.get('rootfs'))
+            base = container_process(container_id, state['bundle'], record.get('config'))
+            self.secrets += container_secrets(state, base)
+            process = build_process(base, params, state.get('rootfs'))
         except ExecError as error:
             self.fail(str(error))
         self.module.exit_json(**hide_secrets(self.exec(container_id, process), self.secrets))

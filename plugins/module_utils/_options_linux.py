@@ -12,6 +12,7 @@ for what only the host knows.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import types
@@ -56,6 +57,30 @@ def _host_stat(where, path):
         raise ConfigError('%s: cannot read %s: %s' % (where, path, error.strerror or error))
 
 
+# ioctl(2) NS_GET_NSTYPE (linux/nsfs.h) and the CLONE_NEW* flag it answers for each type.
+_NS_GET_NSTYPE = 0xb703
+_CLONE_FLAGS = {'mount': 0x00020000, 'cgroup': 0x02000000, 'uts': 0x04000000, 'ipc': 0x08000000,
+                'user': 0x10000000, 'pid': 0x20000000, 'network': 0x40000000}
+
+
+def _check_namespace_file(kind, path):
+    """Refuse a path that is not a namespace of that type, before anything stops: runc would fail at create."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise ConfigError('namespaces: %s: cannot open %s: %s' % (kind, path, error.strerror or error))
+    try:
+        found = fcntl.ioctl(descriptor, _NS_GET_NSTYPE)
+    except OSError:
+        raise ConfigError('namespaces: %s: %s is not a namespace (such as /run/netns/NAME or /proc/PID/ns/net)'
+                          % (kind, path))
+    finally:
+        os.close(descriptor)
+    if found != _CLONE_FLAGS[kind]:
+        names = {flag: name for name, flag in _CLONE_FLAGS.items()}
+        raise ConfigError('namespaces: %s: %s is a %s namespace' % (kind, path, names.get(found, 'different')))
+
+
 def _mounted_destinations(config, params):
     """Destinations the task mounts something on: in the config so far, and by the rows still to come."""
     taken = {mount.get('destination') for mount in config.get('mounts') or [] if isinstance(mount, dict)}
@@ -88,6 +113,7 @@ def apply_namespaces(config, value, context):
         for kind in sorted(modes):
             if modes[kind] not in (PRIVATE, HOST):
                 _host_stat('namespaces: %s' % kind, modes[kind])
+                _check_namespace_file(kind, modes[kind])
     linux['namespaces'] = merge_namespaces(linux.get('namespaces'), modes)
     if modes.get('network') == HOST:
         sources = HOST_NETWORK_FILES

@@ -51,7 +51,10 @@ def parse_size(value, option, unlimited=False):
         # Whole and fraction apart, in integers: exact, and no float rounding (1.1G is not 1181116006.4).
         whole, fraction = (match.group(1).split('.') + [''])[:2]
         scale = 10 ** len(fraction)
-        size = (int(whole) * scale + int(fraction or 0)) * _UNITS[match.group(2).lower()] // scale
+        unit = _UNITS[match.group(2).lower()]
+        if fraction and unit == 1:
+            raise ConfigError('%s: %r is not a whole number of bytes' % (option, value))
+        size = (int(whole) * scale + int(fraction or 0)) * unit // scale
     elif isinstance(value, int):
         size = value
     else:
@@ -87,6 +90,10 @@ def cpu_quota(cpus):
     return quota
 
 
+# CONFIG_NR_CPUS is at most 8192 on Linux.
+MAX_CPUS = 8192
+
+
 def canonical_cpu_list(text, option='cpuset_cpus'):
     """A CPU list (0-1, 0,1, 3,0-1) as the kernel writes it: sorted ranges, so equal sets compare equal."""
     compact = str(text).replace(' ', '')
@@ -98,6 +105,9 @@ def canonical_cpu_list(text, option='cpuset_cpus'):
         first, last = int(bounds[0]), int(bounds[-1])
         if last < first:
             raise ConfigError('%s: %r: the range %s goes backwards' % (option, text, part))
+        if last >= MAX_CPUS:
+            # Checked before the range is expanded: 0-99999999999 would fill the memory.
+            raise ConfigError('%s: %r names CPU %d; Linux numbers CPUs below %d' % (option, text, last, MAX_CPUS))
         cpus.update(range(first, last + 1))
     ranges = []
     for cpu in sorted(cpus):

@@ -116,15 +116,18 @@ options:
         type: list
         elements: int
       umask:
-        description: File mode creation mask, in octal (V("0027")).
-        type: str
+        description: File mode creation mask, in octal (V("0027"); an unquoted V(0027) is read by YAML as
+          the same octal number).
+        type: raw
   capabilities:
     description:
       - Capabilities of the process, relative to the base's (C(process.capabilities)). O(capabilities.drop)
         applies first, then O(capabilities.add), to every capability set of the base (bounding, effective,
-        permitted, and inheritable and ambient where the base has them). Where the base has an ambient
-        set, the inheritable set holds it too, since the kernel raises an ambient capability (all a
-        process of a user other than root keeps) only when it is inheritable.
+        permitted, and ambient where the base has it); O(capabilities.drop) also takes from the inheritable
+        set, O(capabilities.add) never adds to it.
+      - A process of a user other than root keeps only its ambient capabilities, which the kernel honours
+        only when they are inheritable too; runc's default spec has no inheritable set, so such a process
+        gets none of them unless O(spec) gives C(process.capabilities.inheritable).
       - Names with or without C(CAP_), in any case.
     type: dict
     suboptions:

@@ -14,10 +14,12 @@ description:
   - Runs a process inside a running container (C(runc exec)) and returns its exit status and output.
   - The process starts from the container's own process settings (environment, user, additional
     groups, capabilities, C(noNewPrivileges), rlimits, AppArmor profile, SELinux label, working
-    directory), read from the bundle's C(config.json), with the options below applied on top, as
-    C(runc exec) does on the command line. It never gets more privilege than the container's own
+    directory) it was made with, with the options below applied on top, as C(runc exec) does on the
+    command line. They are read from the collection's record of the container in the runc root, or,
+    for a container made without the collection, from the bundle's C(config.json). It never gets more privilege than the container's own
     process unless O(user), O(capabilities) or O(no_new_privileges) ask for it.
-  - When the bundle's C(config.json) is missing, unreadable, not JSON or has no C(process) object, or
+  - When there is no record and the bundle's C(config.json) is missing, unreadable, not JSON or has no
+    C(process) object, or
     when C(runc state) names no absolute bundle, the task fails and nothing runs; no default settings
     take their place. So it does when the process settings the task reads or changes have a shape the
     OCI spec does not allow (C(env) not a list of strings, C(user) or C(capabilities) not objects, a
@@ -97,15 +99,16 @@ options:
           - Refused by this module, which shares the suboptions of O(user) with
             M(oci_runtime.runc.runc_container); C(runc exec) applies no umask to the process it starts.
             Set it in the command instead, for example V(sh -c 'umask 027; exec ...').
-        type: str
+        type: raw
   capabilities:
     description:
       - Capabilities of the process, relative to the container's process (C(process.capabilities)).
-        O(capabilities.drop) applies first, then O(capabilities.add), to every capability set the
-        container's process has (bounding, effective, permitted, and inheritable and ambient where it has
-        them). Where it has an ambient set, the inheritable set holds it too, since the kernel raises an
-        ambient capability (all a process of a user other than root keeps) only when it is inheritable;
-        so, unlike C(runc exec --cap), an added capability reaches a process of a user other than root.
+        O(capabilities.drop) applies first, to every capability set the container's process has; then
+        O(capabilities.add), to those sets but the inheritable one (bounding, effective, permitted, and
+        ambient where it has it).
+      - A process of a user other than root keeps only its ambient capabilities, which the kernel honours
+        only when they are inheritable too; it gets an added capability only where the container's
+        process makes it inheritable.
       - Names with or without C(CAP_), in any case.
       - Before 0.2.0 this was a list of names added; give O(capabilities.add) instead.
     type: dict

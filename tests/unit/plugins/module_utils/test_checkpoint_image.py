@@ -434,7 +434,10 @@ def test_a_folder_made_at_image_path_during_the_dump_is_left_alone(tmp_path, ear
     if earlier:
         old_image(tmp_path / 'images' / 'box')
         # Somebody replaces the earlier image with a folder of their own while CRIU runs.
-        meanwhile = lambda: (remove_tree(target), users_folder(target)())  # noqa: E731
+
+        def meanwhile():
+            remove_tree(target)
+            users_folder(target)()
     else:
         meanwhile = users_folder(target)
     task = manager(tmp_path, meanwhile=meanwhile, force=earlier)

@@ -50,8 +50,10 @@ def test_apparmor_and_selinux_labels_stay_with_overrides_too():
     assert process['apparmorProfile'] == 'container-default'
     assert process['selinuxLabel'] == 'system_u:system_r:container_t:s0:c1,c2'
     assert process['user'] == {'uid': 0, 'gid': 0, 'additionalGids': [2000]}
-    for capability_set in ('bounding', 'effective', 'permitted', 'inheritable', 'ambient'):
+    for capability_set in ('bounding', 'effective', 'permitted', 'ambient'):
         assert process['capabilities'][capability_set] == ['CAP_CHOWN', 'CAP_KILL'], capability_set
+    # Never added to: with file capabilities it would hand a program more (CVE-2022-24769).
+    assert process['capabilities']['inheritable'] == ['CAP_KILL']
     assert process['noNewPrivileges'] is False
 
 
@@ -114,11 +116,12 @@ def test_capabilities_drop_then_add_relative_to_the_containers_sets():
                                        ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')}
 
 
-def test_an_ambient_capability_is_made_inheritable():
+def test_the_inheritable_set_is_never_widened():
     base = dict(CONTAINER_PROCESS, capabilities={'bounding': ['CAP_KILL'], 'inheritable': [],
                                                  'ambient': ['CAP_KILL']})
     process = build_process(base, params(capabilities={'add': ['CHOWN']}))
-    assert process['capabilities']['inheritable'] == ['CAP_CHOWN', 'CAP_KILL']
+    assert process['capabilities']['inheritable'] == []
+    assert process['capabilities']['ambient'] == ['CAP_CHOWN', 'CAP_KILL']
 
 
 def test_the_container_process_is_not_changed():

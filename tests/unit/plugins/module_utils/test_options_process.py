@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError
@@ -46,15 +48,51 @@ def test_on_the_controller_a_name_is_not_resolved():
     assert config['process']['user'] == {'uid': 0, 'gid': 0}
 
 
-def test_capabilities_drop_then_add_in_every_set_and_ambient_is_inheritable():
+def test_capabilities_drop_then_add_in_every_set_but_inheritable():
     base = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
     config = {'process': {'capabilities': {name: list(base) for name in ('bounding', 'effective', 'ambient')}}}
     process.apply_capabilities(config, {'drop': ['audit_write'], 'add': ['chown']}, {})
     sets = config['process']['capabilities']
     assert sets['bounding'] == sets['effective'] == sets['ambient'] == ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
-    assert sets['inheritable'] == sets['ambient']
+    assert 'inheritable' not in sets
+    config['process']['capabilities']['inheritable'] = ['CAP_KILL', 'CAP_NET_RAW']
+    process.apply_capabilities(config, {'drop': ['NET_RAW'], 'add': ['SYS_ADMIN']}, {})
+    assert config['process']['capabilities']['inheritable'] == ['CAP_KILL']
     process.apply_capabilities(config, {'drop': ['ALL'], 'add': ['NET_ADMIN']}, {})
     assert config['process']['capabilities']['bounding'] == ['CAP_NET_ADMIN']
+    assert config['process']['capabilities']['inheritable'] == []
+
+
+def test_user_names_never_resolve_through_a_symlink_or_a_fifo(bundle, tmp_path):
+    etc = tmp_path / 'rootfs' / 'etc'
+    (etc / 'group').unlink()
+    os.mkfifo(str(etc / 'group'))
+    with pytest.raises(ConfigError, match='is not a regular file'):
+        process.apply_user({'root': {'path': 'rootfs'}}, {'name': 'app'}, {'bundle': bundle})
+    os.rename(str(etc), str(tmp_path / 'rootfs' / 'etc-real'))
+    os.symlink('/etc', str(etc))
+    with pytest.raises(ConfigError, match='a symlink there is not followed'):
+        process.apply_user({'root': {'path': 'rootfs'}}, {'name': 'root'}, {'bundle': bundle})
+
+
+def test_names_keep_the_ids_they_had_when_the_container_was_made(bundle):
+    context = {'bundle': bundle, 'resolved_users': {'app': [1000, 1000, []]}}
+    config = {'root': {'path': 'rootfs'}}
+    process.apply_user(config, {'name': 'app'}, context)
+    assert config['process']['user'] == {'uid': 1000, 'gid': 1000}
+    fresh = {'bundle': bundle}
+    process.apply_user(config, {'name': 'app'}, fresh)
+    assert fresh['resolved_users'] == {'app': [1000, 1000, [2000]]}
+
+
+def test_an_unquoted_umask_is_the_octal_number_yaml_read():
+    config = {}
+    process.apply_user(config, {'uid': 1, 'umask': 0o27}, {})
+    assert config['process']['user']['umask'] == 0o27
+    process.apply_user(config, {'uid': 1, 'umask': '0077'}, {})
+    assert config['process']['user']['umask'] == 0o77
+    with pytest.raises(ConfigError, match='user.umask'):
+        process.apply_user(config, {'uid': 1, 'umask': 0o1777}, {})
 
 
 def test_rlimits_merge_by_type_and_keep_the_base_order():
