@@ -11,7 +11,9 @@ CONTAINER = 'runc_container'
 EXEC = 'runc_exec'
 INFO = 'runc_info'
 CHECKPOINT = 'runc_checkpoint'
-MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT)
+BUNDLE = 'runc_bundle'
+IMAGE = 'runc_image'
+MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT, BUNDLE, IMAGE)
 ALL = frozenset(MODULES)
 
 

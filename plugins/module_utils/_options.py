@@ -26,14 +26,17 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge imp
     replace,
 )
 
+from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import DEFAULT_STORE
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_linux import LINUX_ROWS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import PROCESS_ROWS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import RESOURCE_ROWS
 from ansible_collections.oci_runtime.runc.plugins.module_utils._option import (  # noqa: F401 (re-exported)  pylint: disable=unused-import
     ALL,
+    BUNDLE,
     CHECKPOINT,
     CONTAINER,
     EXEC,
+    IMAGE,
     INFO,
     MODULES,
     Option,
@@ -220,6 +223,33 @@ OPTIONS += [
     Option('detach', dict(type='bool', default=False), (EXEC,), flag='detach', commands=('exec',)),
     Option('check_rc', dict(type='bool', default=True), (EXEC,)),
     Option('strip_empty_ends', dict(type='bool', default=True), (EXEC,)),
+
+    # runc_bundle: an OCI runtime bundle made from an image of the store (docs/images.md).
+    Option('path', dict(type='path', required=True), (BUNDLE,)),
+    Option('name', dict(type='str', required=True), (BUNDLE,)),
+    Option('tag', dict(type='str', default='latest'), (BUNDLE,)),
+    Option('store', dict(type='path', default=DEFAULT_STORE), (BUNDLE,)),
+    Option('state', dict(type='str', default='present', choices=['present', 'absent']), (BUNDLE,)),
+    Option('uid_map', dict(type='list', elements='str'), (BUNDLE,), target='umoci `--uid-map`, linux.uidMappings'),
+    Option('gid_map', dict(type='list', elements='str'), (BUNDLE,), target='umoci `--gid-map`, linux.gidMappings'),
+    Option('volumes', dict(type='str', default='bind', choices=['bind', 'tmpfs']), (BUNDLE,)),
+    Option('umoci_timeout', dict(type='float', default=600.0), (BUNDLE,), target='a time limit on each umoci call'),
+
+    # runc_image: an image in the local store, copied there with skopeo (docs/images.md).
+    Option('name', dict(type='str', required=True), (IMAGE,)),
+    Option('tag', dict(type='str', default='latest'), (IMAGE,)),
+    Option('state', dict(type='str', default='present', choices=['present', 'absent']), (IMAGE,)),
+    Option('store', dict(type='path', default=DEFAULT_STORE), (IMAGE,)),
+    Option('source', dict(type='str'), (IMAGE,), target='skopeo source reference'),
+    Option('pull', dict(type='str', default='missing', choices=['missing', 'always']), (IMAGE,)),
+    Option('tls_verify', dict(type='bool', default=True), (IMAGE,), target='skopeo `--src-tls-verify`'),
+    Option('username', dict(type='str'), (IMAGE,), target='a private skopeo authfile'),
+    Option('password', dict(type='str', no_log=True), (IMAGE,), target='a private skopeo authfile'),
+    Option('authfile', dict(type='path'), (IMAGE,), target='skopeo `--src-authfile`'),
+    Option('policy', dict(type='path'), (IMAGE,), target='skopeo `--policy`'),
+    Option('platform', dict(type='str'), (IMAGE,), target='skopeo `--override-os/-arch/-variant`'),
+    Option('skopeo_path', dict(type='str', default='skopeo'), (IMAGE,), target='the skopeo binary'),
+    Option('skopeo_timeout', dict(type='float', default=600.0), (IMAGE,), target='a time limit on each skopeo call'),
 
     # runc_info.
     Option('status', dict(type='list', elements='str',

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What makes two images the same image, and where the store keeps one (docs/images.md).
+
+The manifest digest changes when an image moves between transports (a
+registry, an oci: layout, an archive), so it cannot say whether two copies
+hold the same thing. The image config's platform, layer diff_ids and runtime
+config do not change: ``content_id`` is a digest of those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+# Every folder the collection makes in the store carries this file; nothing
+# without it is ever written to or removed.
+STORE_MARKER = '.oci_runtime_runc.store'
+DEFAULT_STORE = '/var/lib/oci-runtime-runc/images'
+
+
+class ImageNameError(ValueError):
+    """An image name the store cannot hold."""
+
+
+def content_id(image_config):
+    """sha256 of the canonical JSON of what an image is: platform, layers and runtime config.
+
+    ``image_config`` is the parsed config blob of the image (the JSON that
+    ``skopeo inspect --config --raw`` prints and a manifest's config descriptor
+    names).
+    """
+    if not isinstance(image_config, dict):
+        raise ValueError('the image config is not a JSON object')
+    rootfs = image_config.get('rootfs')
+    diff_ids = rootfs.get('diff_ids') if isinstance(rootfs, dict) else None
+    identity = {
+        'architecture': image_config.get('architecture'),
+        'os': image_config.get('os'),
+        'diff_ids': list(diff_ids or []),
+        'config': image_config.get('config') or {},
+    }
+    if image_config.get('variant'):
+        identity['variant'] = image_config['variant']
+    canonical = json.dumps(identity, sort_keys=True, separators=(',', ':'))
+    return 'sha256:' + hashlib.sha256(canonical.encode('utf-8')).hexdigest()
+
+
+def checked_image_name(name):
+    """The name, when the store can hold it: relative, no empty, '.' or '..' parts, no ':' or '@'."""
+    if not isinstance(name, str) or not name:
+        raise ImageNameError('must be a non-empty string')
+    if name.startswith('/'):
+        raise ImageNameError('%r is absolute; give a name such as library/busybox' % name)
+    for part in name.split('/'):
+        if part in ('', '.', '..'):
+            raise ImageNameError('%r has an empty, "." or ".." part' % name)
+    for character in (':', '@', '\0', '\n'):
+        if character in name:
+            raise ImageNameError('%r holds %r; give the tag in the tag option' % (name, character))
+    return name
+
+
+def layout_path(store, name):
+    """The OCI image layout folder of an image name in the store."""
+    return os.path.join(store, *checked_image_name(name).split('/'))
