@@ -46,6 +46,10 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 
 # A bundle folder the module made carries this file; nothing in a folder without it is touched.
 MARKER = '.oci_runtime_runc.bundle'
+# The config made from the image, kept beside config.json: runc_container lays a task's options over
+# it, and once it has, config.json is runc_container's (it carries its digest) and stays so.
+IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
+ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
 ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
 ANNOTATION_IMAGE_REF = 'oci_runtime.runc.image-ref'
 # How the current rootfs was unpacked (rootless, id maps): a change needs a new unpack.
@@ -430,6 +434,7 @@ class BundleState:
     ours: bool                      # carries the marker
     config: Optional[Dict]          # config.json, when the module wrote one
     rootfs_name: Optional[str]      # the rootfs folder config.json points at, when it exists
+    image_config: Optional[Dict] = None   # the config made from the image (IMAGE_CONFIG), when there is one
 
 
 def _write_atomically(path, text, mode=0o644):
@@ -523,12 +528,23 @@ class BundleManager:
             if not isinstance(annotations, dict) or ANNOTATION_IMAGE_ID not in annotations:
                 raise BundleError('path: %s was not written by runc_bundle (no %s annotation); it is left alone'
                                   % (config_path, ANNOTATION_IMAGE_ID))
-        rootfs_name = ((config or {}).get('root') or {}).get('path')
+        image_config = None
+        image_config_path = os.path.join(self.path, IMAGE_CONFIG)
+        if os.path.isfile(image_config_path) and not os.path.islink(image_config_path):
+            try:
+                with open(image_config_path) as stream:
+                    image_config = json.load(stream)
+            except (OSError, ValueError):
+                image_config = None   # made again from the image below
+        # What the module made is compared with what it would make, not with a config.json
+        # runc_container has laid a task's options over since.
+        made = image_config if isinstance(image_config, dict) else config
+        rootfs_name = ((made or {}).get('root') or {}).get('path')
         if not (isinstance(rootfs_name, str) and ROOTFS_NAME.match(rootfs_name)
                 and os.path.isdir(os.path.join(self.path, rootfs_name))
                 and not os.path.islink(os.path.join(self.path, rootfs_name))):
             rootfs_name = None
-        return BundleState(True, True, config, rootfs_name)
+        return BundleState(True, True, made, rootfs_name, image_config)
 
     # -- acting --------------------------------------------------------------------------
 
@@ -569,7 +585,7 @@ class BundleManager:
                 changed = True
                 if not self.check_mode:
                     self.make_volumes(image, os.path.join(self.path, rootfs_name))
-                    _write_atomically(os.path.join(self.path, 'config.json'), json.dumps(desired, indent=2))
+                    self.write_configs(desired)
                     default_spec.store()
         elif self.check_mode:
             changed = True
@@ -620,7 +636,7 @@ class BundleManager:
             desired = convert(base_spec, image, user, self.path, rootfs_name, self.params['volumes'],
                               self.uid_map, self.gid_map, self.unpack_options)
             self.make_volumes(image, new_rootfs)
-            _write_atomically(os.path.join(self.path, 'config.json'), json.dumps(desired, indent=2))
+            self.write_configs(desired)
         except BaseException:
             if created:
                 shutil.rmtree(self.path, ignore_errors=True)
@@ -632,6 +648,20 @@ class BundleManager:
         shutil.rmtree(temporary, ignore_errors=True)
         self.prune(keep={rootfs_name, state.rootfs_name})
         return desired, rootfs_name
+
+    def write_configs(self, desired):
+        """The image's config beside config.json, and config.json itself unless runc_container owns it."""
+        config_path = os.path.join(self.path, 'config.json')
+        try:
+            with open(config_path) as stream:
+                current = json.load(stream)
+        except (OSError, ValueError):
+            current = None
+        text = json.dumps(desired, indent=2)
+        _write_atomically(os.path.join(self.path, IMAGE_CONFIG), text)
+        owned_by_container = isinstance(current, dict) and ANNOTATION_CONFIG_DIGEST in (current.get('annotations') or {})
+        if not owned_by_container:
+            _write_atomically(config_path, text)
 
     def prune(self, keep):
         """Remove the module's rootfs folders but the ones kept, and unpack folders a killed run left.
@@ -701,7 +731,7 @@ class BundleManager:
         if not self.check_mode:
             for entry in sorted(os.listdir(self.path)):
                 full = os.path.join(self.path, entry)
-                if entry in ('config.json', VOLUMES_FOLDER) or ROOTFS_NAME.match(entry) \
+                if entry in ('config.json', IMAGE_CONFIG, VOLUMES_FOLDER) or ROOTFS_NAME.match(entry) \
                         or entry.startswith(UNPACK_PREFIX):
                     _remove(full)
             _remove(os.path.join(self.path, MARKER))

@@ -64,6 +64,24 @@ class KnownConfig(NamedTuple):
     append_mounts: bool = False
 
 
+# Written by runc_bundle (see _bundle): the config it made from the image, and two of its annotations.
+IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
+BUNDLE_MARKER = '.oci_runtime_runc.bundle'
+ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
+ANNOTATION_STOP_SIGNAL = 'org.opencontainers.image.stopSignal'
+
+
+def image_config_of(bundle):
+    """The config runc_bundle made from the image, when the bundle is one of its own; else None."""
+    if not os.path.isfile(os.path.join(bundle, BUNDLE_MARKER)):
+        return None
+    try:
+        config = cfg.read_config_file(os.path.join(bundle, IMAGE_CONFIG))
+    except (OSError, ValueError):
+        return None
+    return config if ANNOTATION_IMAGE_ID in (config.get('annotations') or {}) else None
+
+
 # Options passed to `runc create` that a new container needs to change.
 CREATE_TIME_OPTIONS = recreating_options(CONTAINER)
 # Also passed to `runc create`, but no reason to re-create: kept in the record
@@ -94,6 +112,7 @@ class ContainerManager(ContainerTask):
         self.config_backup = None   # (path, bytes or None) of config.json before this task wrote it
         self.desired = None
         self.bundle = None
+        self.image_base = None     # the config runc_bundle made from the image, for such a bundle
         self.adopted = None        # the base learnt for a record of an earlier version (desired_for_existing)
         # user.name -> [uid, gid, groups] as resolved for a new container, and as the existing one's
         # record keeps them: a name keeps the ids it had when the container was made.
@@ -106,10 +125,6 @@ class ContainerManager(ContainerTask):
         """Refuse bad input before anything on the host is read or changed."""
         params = self.params
         checked_id(self.container_id)
-        try:
-            self.kill_signal = parse_signal(params['kill_signal'])
-        except RuncError as error:
-            raise TaskError('kill_signal: %s' % error)
         require_absolute(params, 'bundle', 'pid_file', 'console_socket')
         if writes_config(params) and not params['bundle']:
             raise TaskError('bundle: required with spec and the container config options, '
@@ -118,8 +133,10 @@ class ContainerManager(ContainerTask):
             if os.path.lexists(params['bundle']) and not os.path.isdir(params['bundle']):
                 raise TaskError('bundle: %s exists and is not a folder' % params['bundle'])
             self.bundle = os.path.realpath(params['bundle'])
+            self.image_base = image_config_of(self.bundle)
             if writes_config(params):
                 self.refuse_foreign_config()
+        self.kill_signal = self.stop_signal(self.image_base)
         self.create_options = {name: params[name] for name in CREATE_TIME_OPTIONS}
         try:
             self.ignored = ignored_parts(params.get('comparisons'), rows(CONTAINER, 'config'), CREATE_TIME_OPTIONS)
@@ -134,6 +151,15 @@ class ContainerManager(ContainerTask):
             if not self.bundle and current_state(self.runc, self.container_id) is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
 
+    def stop_signal(self, image_base):
+        """kill_signal, else the image's StopSignal for a bundle runc_bundle made, else SIGTERM."""
+        stop_signal = ((image_base or {}).get('annotations') or {}).get(ANNOTATION_STOP_SIGNAL)
+        try:
+            return parse_signal(self.params['kill_signal'] or stop_signal or 'SIGTERM')
+        except RuncError as error:
+            raise TaskError('kill_signal: %s%s' % (error, '' if self.params['kill_signal'] else
+                                                   ' (the StopSignal of the image)'))
+
     def refuse_foreign_config(self):
         """Never overwrite a config.json the collection did not write (it carries no digest of ours)."""
         path = os.path.join(self.bundle, 'config.json')
@@ -146,7 +172,10 @@ class ContainerManager(ContainerTask):
             config = self.read_config()
         except TaskError as error:
             raise TaskError('%s; it is not one this collection wrote, so it is left alone' % error)
-        if cfg.ANNOTATION_CONFIG_DIGEST not in (config.get('annotations') or {}):
+        annotations = config.get('annotations') or {}
+        if self.image_base is not None and ANNOTATION_IMAGE_ID in annotations:
+            return   # runc_bundle's: the module lays the task's options over the image's config
+        if cfg.ANNOTATION_CONFIG_DIGEST not in annotations:
             raise TaskError('bundle: %s was not written by this collection (it has no %s annotation) and is '
                             'left alone; give bundle without spec and the config options to run it as it '
                             'is, or move it away to have the module write one'
@@ -161,7 +190,9 @@ class ContainerManager(ContainerTask):
             return None
         if writes_config(self.params):
             try:
-                config = cfg.compose_config(self.default_spec.load() if base is None else base, self.params,
+                if base is None:
+                    base = self.image_base if self.image_base is not None else self.default_spec.load()
+                config = cfg.compose_config(base, self.params,
                                             append_mounts=append_mounts, bundle=self.bundle,
                                             resolved_users=self.resolved_users if resolved_users is None
                                             else resolved_users)
@@ -257,7 +288,9 @@ class ContainerManager(ContainerTask):
         (as that version composed it) gives the config the container was made
         with, today's spec was its base, and the record learns it (adopted).
         """
-        if known is None or not writes_config(self.params):
+        if known is None or not writes_config(self.params) or self.image_base is not None:
+            # A bundle of runc_bundle: the image is part of the task's intent, so the config is
+            # composed over the image's config as it is now; a new image content re-creates.
             return self.desired
         self.existing_users = dict((known.record or {}).get('resolved_users') or {})
         if known.base is not None:
@@ -281,7 +314,7 @@ class ContainerManager(ContainerTask):
         if recorded_runtime and recorded_runtime != self.default_spec.stamp[0]:
             reasons.append('runtime_change: the runtime is %s, the container was made with %s'
                            % (self.default_spec.stamp[0], recorded_runtime))
-        if known.base is not None:
+        if known.base is not None and ANNOTATION_IMAGE_ID not in (known.base.get('annotations') or {}):
             changed_paths = config_differences(known.base, self.default_spec.load())
             if changed_paths:
                 reasons.append('runtime_change: the runtime\'s default spec changed (%s)' % ', '.join(changed_paths))
@@ -460,7 +493,8 @@ class ContainerManager(ContainerTask):
             return
         state = self.runc.state(self.container_id)
         config = desired if desired is not None else self.read_config()
-        base = self.default_spec.load() if writes_config(self.params) else None
+        base = (self.image_base if self.image_base is not None else self.default_spec.load()) \
+            if writes_config(self.params) else None
         self.remember(state['created'], config, base)
 
     def stop(self):
@@ -587,6 +621,9 @@ class ContainerManager(ContainerTask):
 
     def manage(self):
         state = current_state(self.runc, self.container_id)
+        if state and self.params['kill_signal'] is None and self.image_base is None and state.get('bundle'):
+            # A task without bundle (state=absent, say) stops the container as its image asks.
+            self.kill_signal = self.stop_signal(image_config_of(state['bundle']))
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
         known = self.known_config(state, disk_config) if state else None
         desired_existing = self.desired_for_existing(known) if state and self.params['state'] != 'absent' else None

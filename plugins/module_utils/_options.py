@@ -138,7 +138,7 @@ OPTIONS = [
     Option('bundle', dict(type='path'), (CONTAINER, CHECKPOINT)),
     Option('recreate', dict(type='str', default='auto', choices=['auto', 'never', 'always']), (CONTAINER,)),
     Option('runtime_change', dict(type='str', default='keep', choices=['keep', 'recreate']), (CONTAINER,)),
-    Option('kill_signal', dict(type='raw', default='SIGTERM'), (CONTAINER,)),
+    Option('kill_signal', dict(type='raw'), (CONTAINER,)),
     Option('stop_timeout', dict(type='float', default=10.0), (CONTAINER,)),
     Option('kill_all', dict(type='bool', default=False), (CONTAINER,)),
     Option('force', dict(type='bool', default=False), (CONTAINER, CHECKPOINT)),

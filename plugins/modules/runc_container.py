@@ -66,6 +66,9 @@ options:
         overwrites a C(config.json) it did not write (one without the C(oci_runtime.runc.config-digest)
         annotation); the task fails instead, before anything changes.
       - Without them, the bundle's own C(config.json) is used unchanged.
+      - For a bundle made by M(oci_runtime.runc.runc_bundle), O(spec) and the config options are laid over the
+        config made from the image instead of the runtime's default spec (the image's args, env, user and so
+        on stay unless the task sets them), and a new image content in the bundle re-creates the container.
       - A different bundle than the existing container's re-creates the container.
     type: path
   spec:
@@ -376,9 +379,11 @@ options:
     choices: [keep, recreate]
     default: keep
   kill_signal:
-    description: Signal that asks the process to stop, a name (V(SIGTERM), V(TERM)) or a number.
+    description:
+      - Signal that asks the process to stop, a name (V(SIGTERM), V(TERM)) or a number.
+      - Without it, the image's StopSignal for a bundle made by M(oci_runtime.runc.runc_bundle), else
+        V(SIGTERM).
     type: raw
-    default: SIGTERM
   stop_timeout:
     description: Seconds to wait after O(kill_signal) before sending SIGKILL.
     type: float
