@@ -96,6 +96,10 @@ def apply_namespaces(config, value, context):
     params = context['params']
     modes = namespace_modes(value)
     linux = place(config, ('linux', 'namespaces'))
+    if modes.get('user') == HOST and (linux.get('uidMappings') or linux.get('gidMappings')):
+        # runc would refuse them at create, once the container they replace is gone.
+        raise ConfigError('namespaces: user: host leaves no user namespace for the uid and gid mappings of the '
+                          'config; remove linux.uidMappings and linux.gidMappings (spec) or keep the namespace')
     if modes.get('user') == PRIVATE and not (linux.get('uidMappings') and linux.get('gidMappings')):
         raise ConfigError('namespaces: user: private needs uid and gid mappings: give linux.uidMappings and '
                           'linux.gidMappings in spec')

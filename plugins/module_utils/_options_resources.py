@@ -203,6 +203,13 @@ class Ignored:
         return 'Ignored(%r, %r)' % (self.paths, sorted(self.options))
 
 
+# Places of the OCI config that hold lists: a path further into one names nothing a dict could drop.
+LIST_PATHS = (('process', 'args'), ('process', 'env'), ('process', 'rlimits'), ('mounts',),
+              ('linux', 'namespaces'), ('linux', 'devices'), ('linux', 'maskedPaths'),
+              ('linux', 'readonlyPaths'), ('linux', 'uidMappings'), ('linux', 'gidMappings'),
+              ('linux', 'resources', 'devices'))
+
+
 def ignored_parts(comparisons, config_rows, create_options=()):
     """The Ignored of a comparisons dict: option names (by their row's path) or dotted OCI paths."""
     if not comparisons:
@@ -228,6 +235,11 @@ def ignored_parts(comparisons, config_rows, create_options=()):
             path = paths_by_option[key]
         elif isinstance(key, str) and _DOTTED_WORDS.match(key) and key.split('.')[0] in CONFIG_KEYS:
             path = tuple(key.split('.'))
+            into_list = next((list_path for list_path in LIST_PATHS if path[:len(list_path)] == list_path
+                              and len(path) > len(list_path)), None)
+            if into_list:
+                raise ConfigError('comparisons: %r goes into %s, a list: only the whole list can be ignored'
+                                  % (key, '.'.join(into_list)))
         else:
             raise ConfigError('comparisons: %r is neither an option of runc_container nor a path of the OCI '
                               'config (dotted, such as process.env or linux.resources.memory)' % (key,))

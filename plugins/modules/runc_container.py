@@ -354,6 +354,11 @@ options:
         reason gets the task's values.
       - The create options O(no_pivot), O(no_new_keyring), O(stdout_path) and O(stderr_path) may be
         ignored too.
+      - An option stands for its main place only, and a whole one; what it also writes elsewhere is still
+        compared. V(volumes), V(tmpfs) and V(mounts) all stand for the whole C(mounts) list; V(namespaces)
+        for C(linux.namespaces), not the mounts and host name it may change; V(devices) for
+        C(linux.devices), not their C(linux.resources.devices) rules. A path into a list
+        (V(process.env.FOO)) is refused, since only a whole list can be ignored.
       - Needs the config the container was made with (the collection's record, or the bundle's
         C(config.json) for a container made without it); without it, the module warns and compares the
         whole config.

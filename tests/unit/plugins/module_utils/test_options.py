@@ -34,16 +34,25 @@ def test_every_documented_option_has_a_row_and_every_row_is_documented(module_na
     assert sorted(set(declared) - set(documented)) == [], 'a row of the option table, but not documented'
 
 
+def assert_documented_as_declared(documented, declared, where):
+    for name, spec in declared.items():
+        doc = documented.get(name)
+        assert doc is not None, '%s%s: a row without documentation' % (where, name)
+        label = where + name
+        assert doc.get('type', 'str') == spec.get('type', 'str'), label
+        assert doc.get('elements') == spec.get('elements'), label
+        assert doc.get('choices') == spec.get('choices'), label
+        assert doc.get('default') == spec.get('default'), label
+        assert bool(doc.get('required')) == bool(spec.get('required')), label
+        assert sorted(doc.get('aliases') or []) == sorted(spec.get('aliases') or []), label
+        if spec.get('options') or doc.get('suboptions'):
+            assert sorted(doc.get('suboptions') or {}) == sorted(spec.get('options') or {}), label
+            assert_documented_as_declared(doc.get('suboptions') or {}, spec.get('options') or {}, label + '.')
+
+
 @pytest.mark.parametrize('module_name', _options.MODULES)
-def test_documented_types_defaults_and_choices_are_the_rows(module_name):
-    documented = documented_options(module_name)
-    for name, spec in _options.argument_spec(module_name).items():
-        doc = documented[name]
-        assert doc.get('type', 'str') == spec.get('type', 'str'), name
-        assert doc.get('elements') == spec.get('elements'), name
-        assert doc.get('choices') == spec.get('choices'), name
-        assert bool(doc.get('required')) == bool(spec.get('required')), name
-        assert sorted(doc.get('aliases') or []) == sorted(spec.get('aliases') or []), name
+def test_documented_types_defaults_choices_and_suboptions_are_the_rows(module_name):
+    assert_documented_as_declared(documented_options(module_name), _options.argument_spec(module_name), '')
 
 
 def test_a_name_is_one_row_per_module():
