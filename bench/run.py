@@ -31,12 +31,19 @@ BENCH_DIR = os.environ.get('BENCH_DIR', '/var/tmp/oci-runtime-runc-bench')
 ROOT = os.path.join(BENCH_DIR, 'runc-root')
 PODMAN_DIR = os.path.join(BENCH_DIR, 'podman')
 IMAGE = 'localhost/oci-runtime-runc-bench:latest'
+# The 3-layer image runc_bundle unpacks: built with umoci into a store of the bench's own.
+STORE = os.path.join(BENCH_DIR, 'image-store')
+BUNDLE_IMAGE = 'bench3'
+POLICY = os.path.join(BENCH_DIR, 'policy.json')
+STORE_MARKER = '.oci_runtime_runc.store'
 
 GOALS = {
     'noop_ratio_vs_command': ('<=', 1.1),
     'runc_calls_per_noop': ('==', 1.0),
     'info_stats_ratio_vs_parallel_floor': ('<=', 1.5),
     'info_stats_ratio_vs_shell_loop': ('<', 1.0),
+    'bundle_ratio_vs_copy_unpack': ('<=', 1.2),
+    'bundle_noop_ratio_vs_runc_container': ('<=', 1.0),
 }
 
 
@@ -58,6 +65,14 @@ def run(argv, env=None, check=True, capture=True):
 def timed(argv, env=None):
     started = time.monotonic()
     run(argv, env=env)
+    return time.monotonic() - started
+
+
+def timed_sequence(argvs):
+    """Wall-clock time of commands run one after the other, as a shell `a && b` would."""
+    started = time.monotonic()
+    for argv in argvs:
+        run(argv)
     return time.monotonic() - started
 
 
@@ -110,6 +125,52 @@ def prepare():
         run(['podman', 'import', tarball, IMAGE], env=env)
 
 
+def build_image():
+    """The 3-layer image of runc_bundle's rows, made anew in STORE once per run.
+
+    Layer 1 is the busybox rootfs, layer 2 /etc (passwd, group and 50 small
+    files), layer 3 /usr/share/bench (100 files of 1 KiB). The store and the
+    layout carry the collection's marker, as runc_image would leave them.
+    """
+    shutil.rmtree(STORE, ignore_errors=True)
+    layers = os.path.join(BENCH_DIR, 'layers')
+    shutil.rmtree(layers, ignore_errors=True)
+    etc = os.path.join(layers, 'two', 'etc')
+    share = os.path.join(layers, 'three', 'usr', 'share', 'bench')
+    os.makedirs(etc)
+    os.makedirs(share)
+    with open(os.path.join(etc, 'passwd'), 'w') as stream:
+        stream.write('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n')
+    with open(os.path.join(etc, 'group'), 'w') as stream:
+        stream.write('root:x:0:\nnogroup:x:65534:\n')
+    for index in range(50):
+        with open(os.path.join(etc, 'bench-%02d.conf' % index), 'w') as stream:
+            stream.write('setting_%d = %d\n' % (index, index))
+    for index in range(100):
+        with open(os.path.join(share, 'file-%03d' % index), 'wb') as stream:
+            stream.write(os.urandom(1024))
+    os.makedirs(STORE)
+    layout = os.path.join(STORE, BUNDLE_IMAGE)
+    image = '%s:latest' % layout
+    run(['umoci', 'init', '--layout', layout])
+    for folder in (STORE, layout):
+        open(os.path.join(folder, STORE_MARKER), 'w').close()
+    run(['umoci', 'new', '--image', image])
+    for source in (os.path.join(BENCH_DIR, 'rootfs'), os.path.join(layers, 'two'), os.path.join(layers, 'three')):
+        run(['umoci', 'insert', '--image', image, source, '/'])
+    run(['umoci', 'config', '--image', image, '--config.cmd', 'sh'])
+    run(['umoci', 'gc', '--layout', layout])
+    with open(os.path.join(layout, 'index.json')) as stream:
+        digest = json.load(stream)['manifests'][0]['digest'].split(':')[1]
+    with open(os.path.join(layout, 'blobs', 'sha256', digest)) as stream:
+        if len(json.load(stream)['layers']) != 3:
+            raise SystemExit('bench: the image %s has not 3 layers' % image)
+    with open(POLICY, 'w') as stream:
+        json.dump({'default': [{'type': 'insecureAcceptAnything'}]}, stream)
+    blobs = os.path.join(layout, 'blobs', 'sha256')
+    return sum(os.path.getsize(os.path.join(blobs, name)) for name in os.listdir(blobs))
+
+
 def command_bundles(count):
     """Bundles for the command-task baseline, copied from one runc_container wrote."""
     template = os.path.join(BENCH_DIR, 'bundles', 'bench-0', 'config.json')
@@ -143,7 +204,7 @@ def remove_podman_containers():
 def clean_up():
     remove_runc_containers()
     remove_podman_containers()
-    for folder in ('bundles', 'runc-root', 'recordings'):
+    for folder in ('bundles', 'runc-root', 'recordings', 'copies', 'layers', 'image-store'):
         shutil.rmtree(os.path.join(BENCH_DIR, folder), ignore_errors=True)
     # runc leaves the parent cgroup folders the containers' cgroupsPath made.
     for hierarchy in os.listdir('/sys/fs/cgroup'):
@@ -205,6 +266,76 @@ def measure_runc_calls(count):
     subcommands = sorted({next((word for word in call if not word.startswith('-') and word != ROOT), '?')
                           for call in calls})
     return len(calls) / count, subcommands
+
+
+def bundle_playbook(name, count, prefix, **extra_vars):
+    return playbook(name, count, bench_prefix=prefix, bench_store=STORE, bench_image=BUNDLE_IMAGE,
+                    bench_policy=POLICY, **extra_vars)
+
+
+def measure_bundle(count, samples, repeats):
+    """runc_bundle: a bundle from the 3-layer image against skopeo + umoci by hand, then its no-op.
+
+    Creation: each sample makes a fresh bundle path, one task of each way,
+    the ways alternating: the runc_bundle task (reads the store's index and
+    config blob, umoci unpack into a .unpack-* folder, rename of its rootfs,
+    config.json from the cached default spec); command tasks of skopeo copy
+    (out of the store into a layout of the bundle's own) and umoci unpack of
+    that copy (the floor of the goal); a command task of umoci unpack straight
+    from the store (what the module itself runs); and the same commands
+    without Ansible, timed from this process as the raw floor.
+
+    No-op: a second runc_bundle run over COUNT existing bundles against
+    runc_container's no-op over COUNT running containers, alternating.
+    """
+    remove_runc_containers()
+    store_image = '%s/%s:latest' % (STORE, BUNDLE_IMAGE)
+    copies = os.path.join(BENCH_DIR, 'copies')
+    bundles = os.path.join(BENCH_DIR, 'bundles')
+    os.makedirs(copies, exist_ok=True)
+    os.makedirs(bundles, exist_ok=True)
+    # Warm-up: the runtime's default spec gets cached in the runc root, caches of Ansible and umoci warm.
+    run(bundle_playbook('runc_bundle.yml', 1, 'warm-mod')[0])
+    run(bundle_playbook('unpack_command.yml', 1, 'warm-cu', bench_copy=True)[0])
+
+    def raw_copy_unpack(index):
+        layout = os.path.join(copies, 'raw-cu%d' % index)
+        return timed_sequence([
+            ['skopeo', 'copy', '--quiet', '--policy', POLICY, 'oci:%s' % store_image, 'oci:%s:latest' % layout],
+            ['umoci', 'unpack', '--image', '%s:latest' % layout, os.path.join(bundles, 'raw-cu%d' % index)]])
+
+    def raw_unpack(index):
+        return timed_sequence([['umoci', 'unpack', '--image', store_image, os.path.join(bundles, 'raw-un%d' % index)]])
+
+    ways = {
+        'runc_bundle': lambda index: timed(*bundle_playbook('runc_bundle.yml', 1, 'mod%d' % index)),
+        'copy_unpack_command': lambda index: timed(*bundle_playbook('unpack_command.yml', 1, 'cu%d' % index,
+                                                                    bench_copy=True)),
+        'unpack_command': lambda index: timed(*bundle_playbook('unpack_command.yml', 1, 'un%d' % index,
+                                                               bench_copy=False)),
+        'copy_unpack_raw': raw_copy_unpack,
+        'unpack_raw': raw_unpack,
+    }
+    times = {way: [] for way in ways}
+    for index in range(samples):
+        for way, measure in ways.items():
+            times[way].append(measure(index))
+    results = {'create_%s' % way: statistics.median(values) for way, values in times.items()}
+    results['samples'] = samples
+
+    noop_bundle = bundle_playbook('runc_bundle.yml', count, 'noop')
+    noop_container = playbook('runc_container.yml', count)
+    results['create_runc_bundle_n'] = timed(*noop_bundle)
+    run(*noop_container)
+    noops = {'runc_bundle': [], 'runc_container': []}
+    for dummy in range(repeats):
+        noops['runc_bundle'].append(timed(*noop_bundle))
+        noops['runc_container'].append(timed(*noop_container))
+    for way, values in noops.items():
+        results['noop_%s' % way] = statistics.median(values)
+    results['count'] = count
+    remove_runc_containers()
+    return results
 
 
 def kept_payload(argv, module, env=None):
@@ -308,6 +439,7 @@ def main():
     counts = [10] if args.quick else [10, 50]
     info_count = 50 if args.quick else 200
     repeats = 3 if args.quick else 5
+    bundle_samples = 3 if args.quick else 7
     workers = 8
 
     prepare()
@@ -319,6 +451,9 @@ def main():
             results['converge'][str(count)] = measure_converge(count, repeats)
         log('runc calls per no-op task')
         calls, subcommands = measure_runc_calls(counts[0])
+        log('runc_bundle: 3-layer image, %d fresh bundles a way, no-op over N=%d' % (bundle_samples, counts[0]))
+        image_bytes = build_image()
+        bundle = measure_bundle(counts[0], bundle_samples, repeats)
         log('runc_info over %d running containers' % info_count)
         info = measure_info(info_count, repeats, workers)
         log('module start-up')
@@ -339,6 +474,10 @@ def main():
         'info_stats_ratio_vs_shell_loop': info['info_stats_module_on_host'] / info['info_stats_shell_loop'],
         'info_adhoc_ratio_vs_parallel_floor': info['info_stats_adhoc'] / info['info_stats_parallel_floor'],
         'info_adhoc_ratio_vs_shell_loop': info['info_stats_adhoc'] / info['info_stats_shell_loop'],
+        'bundle': dict(bundle, image_layers=3, image_bytes=image_bytes),
+        'bundle_ratio_vs_copy_unpack': bundle['create_runc_bundle'] / bundle['create_copy_unpack_command'],
+        'bundle_ratio_vs_unpack': bundle['create_runc_bundle'] / bundle['create_unpack_command'],
+        'bundle_noop_ratio_vs_runc_container': bundle['noop_runc_bundle'] / bundle['noop_runc_container'],
         'startup': startup,
         'goals': {key: {'goal': '%s %s' % GOALS[key], 'verdict': None} for key in GOALS},
     })
@@ -364,6 +503,15 @@ def print_table(results, counts, info_count):
           'shell loop %.2fs, parallel floor %.2fs'
           % (info_count, info['info_stats_module_on_host'], info['info_stats_adhoc'],
              info['info_stats_shell_loop'], info['info_stats_parallel_floor']))
+    bundle = results['bundle']
+    print('\nrunc_bundle, 3-layer image (%d bytes), median of %d fresh bundles, seconds: runc_bundle task %.2f; '
+          'command tasks skopeo copy + umoci unpack %.2f, umoci unpack only %.2f; the same commands without '
+          'Ansible %.2f and %.2f' % (bundle['image_bytes'], bundle['samples'], bundle['create_runc_bundle'],
+                                     bundle['create_copy_unpack_command'], bundle['create_unpack_command'],
+                                     bundle['create_copy_unpack_raw'], bundle['create_unpack_raw']))
+    print('runc_bundle over N=%d bundles: first run %.2fs, no-op %.2fs; runc_container no-op over N=%d %.2fs'
+          % (bundle['count'], bundle['create_runc_bundle_n'], bundle['noop_runc_bundle'], bundle['count'],
+             bundle['noop_runc_container']))
     for module, startup in sorted(results['startup'].items()):
         print('%s payload on the host: %.3fs, %d bytes; largest imports (ms): %s'
               % (module, startup['seconds'], startup['payload_bytes'],
@@ -372,7 +520,8 @@ def print_table(results, counts, info_count):
     for key in ('noop_ratio_vs_command', 'noop_ratio_vs_podman', 'create_ratio_vs_command',
                 'create_ratio_vs_podman', 'runc_calls_per_noop', 'info_stats_ratio_vs_parallel_floor',
                 'info_stats_ratio_vs_shell_loop', 'info_adhoc_ratio_vs_parallel_floor',
-                'info_adhoc_ratio_vs_shell_loop'):
+                'info_adhoc_ratio_vs_shell_loop', 'bundle_ratio_vs_copy_unpack', 'bundle_ratio_vs_unpack',
+                'bundle_noop_ratio_vs_runc_container'):
         goal = results['goals'].get(key, {})
         print('%-40s %10.2f %12s %8s' % (key, results[key], goal.get('goal', '(reported)'), goal.get('verdict', '')))
     print('\nrunc subcommands of a no-op run: %s' % ', '.join(results['runc_subcommands_per_noop']))
