@@ -31,6 +31,8 @@ from typing import Dict, List, Optional
 from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
     STORE_MARKER,
     ImageNameError,
+    bundle_lock,
+    checked_store,
     content_id,
     layout_path,
 )
@@ -471,6 +473,7 @@ class BundleManager:
         self.planned: List[List[str]] = []
         self.warnings: List[str] = []
         self.path = None
+        self.configs_written = False
 
     # -- input ---------------------------------------------------------------------------
 
@@ -489,9 +492,12 @@ class BundleManager:
             raise BundleError('path: %s is a symbolic link; give the folder itself' % self.path)
         if os.path.lexists(self.path) and not os.path.isdir(self.path):
             raise BundleError('path: %s exists and is not a folder' % self.path)
-        store = params['store']
-        if not store or not os.path.isabs(store):
-            raise BundleError('store: %r is not an absolute path' % (store,))
+        # runc reports bundles by their real paths: so must the comparisons with them.
+        self.path = os.path.realpath(self.path)
+        try:
+            checked_store(params['store'])
+        except ImageNameError as error:
+            raise BundleError('store: %s' % error)
         self.uid_map = parse_id_map('uid_map', params['uid_map'])
         self.gid_map = parse_id_map('gid_map', params['gid_map'])
         if bool(self.uid_map) != bool(self.gid_map):
@@ -551,6 +557,10 @@ class BundleManager:
     def actions(self):
         return self.planned if self.check_mode else self.umoci.mutations_run
 
+    def wrote(self):
+        """Whether the task changed the host before it failed (a failed unpack takes back what it made)."""
+        return not self.check_mode and self.configs_written
+
     def present(self, state):
         store = self.params['store']
         if not os.path.isdir(store):
@@ -575,6 +585,12 @@ class BundleManager:
         base_spec = default_spec.load()
         settings = image.config.get('config') or {}
         changed = False
+        if not self.check_mode:
+            # Under the bundle's lock: an unpack folder here is one a killed task left.
+            for entry in os.listdir(self.path) if state.ours else []:
+                leftover = os.path.join(self.path, entry)
+                if entry.startswith(UNPACK_PREFIX) and os.path.isdir(leftover) and not os.path.islink(leftover):
+                    shutil.rmtree(leftover)
         if not needs_unpack:
             rootfs_name = state.rootfs_name
             user = resolve_user(settings.get('User'), os.path.join(self.path, rootfs_name), image.ref)
@@ -658,6 +674,7 @@ class BundleManager:
         except (OSError, ValueError):
             current = None
         text = json.dumps(desired, indent=2)
+        self.configs_written = True
         _write_atomically(os.path.join(self.path, IMAGE_CONFIG), text)
         owned_by_container = isinstance(current, dict) and ANNOTATION_CONFIG_DIGEST in (current.get('annotations') or {})
         if not owned_by_container:
@@ -748,18 +765,23 @@ class BundleManager:
     def run(self):
         try:
             self.validate()
-            state = self.read_state()
-            if self.params['state'] == 'absent':
-                result = self.absent(state)
-            else:
-                result = self.present(state)
+            with bundle_lock(self.path):
+                state = self.read_state()
+                if self.params['state'] == 'absent':
+                    result = self.absent(state)
+                else:
+                    result = self.present(state)
         except BundleError as error:
-            self.module.fail_json(msg=str(error), changed=False, actions=self.actions())
+            self.module.fail_json(msg=str(error), changed=self.wrote(), actions=self.actions())
         except RuncError as error:
-            self.module.fail_json(msg=runtime_fault(error, 'runtime_path'), changed=False, actions=self.actions(),
+            self.module.fail_json(msg=runtime_fault(error, 'runtime_path'), changed=self.wrote(), actions=self.actions(),
                                   **error_result(error))
         except OSError as error:
-            self.module.fail_json(msg='path: %s' % error, changed=False, actions=self.actions())
+            self.module.fail_json(msg='path: %s' % error, changed=self.wrote(), actions=self.actions())
+        except (TypeError, AttributeError, KeyError, ValueError) as error:
+            # An image config of another shape than the image-spec's (a User that is not a string, say).
+            self.module.fail_json(msg='name: the image\'s config has another shape than the OCI image-spec\'s (%s)'
+                                  % type(error).__name__, changed=self.wrote(), actions=self.actions())
         if self.warnings:
             result['warnings'] = self.warnings
         self.module.exit_json(**result)

@@ -14,6 +14,7 @@ import tempfile
 from typing import NamedTuple, Optional
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
+from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import bundle_lock
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
@@ -400,7 +401,12 @@ class ContainerManager(ContainerTask):
             self.config_backup = (path, previous)
         if not os.path.isdir(self.bundle):
             os.makedirs(self.bundle, mode=0o700)
-        self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+        if self.image_base is not None:
+            # runc_bundle works on this folder under the same lock.
+            with bundle_lock(self.bundle):
+                self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+        else:
+            self.replace_file(path, (json.dumps(written, indent=2, sort_keys=True) + '\n').encode('utf-8'))
         return True
 
     def refuse_shared_bundle(self):

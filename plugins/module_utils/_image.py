@@ -25,9 +25,10 @@ import subprocess
 import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
-    STORE_MARKER,
     ImageNameError,
+    STORE_MARKER,
     checked_image_name,
+    checked_store,
     content_id,
     layout_path,
 )
@@ -244,10 +245,10 @@ class ImageTask:
         if not _TAG.fullmatch(params['tag'] or ''):
             raise ImageError('tag: %r is not a tag (letters, digits, "_", "." and "-", at most 128, '
                              'not starting with "." or "-")' % (params['tag'],))
-        store = params['store']
-        if not store or not os.path.isabs(store) or os.path.normpath(store) == '/':
-            raise ImageError('store: %r is not an absolute path of a folder other than /' % (store,))
-        self.store = os.path.normpath(store)
+        try:
+            self.store = checked_store(params['store'])
+        except ImageNameError as error:
+            raise ImageError('store: %s' % error)
         self.layout = layout_path(self.store, params['name'])
         source = params['source']
         if source is not None and not source.startswith(TRANSPORTS):
@@ -408,6 +409,13 @@ class ImageTask:
             if not _is_ours(folder):
                 _mark(folder)
 
+    def remove_stale_staging(self):
+        """Hidden layouts of copies that were killed: under the store's lock nobody else is copying."""
+        for entry in os.listdir(self.store):
+            path = os.path.join(self.store, entry)
+            if entry.startswith(TEMP_PREFIX) and not os.path.islink(path) and os.path.isdir(path) and _is_ours(path):
+                shutil.rmtree(path)
+
     def lock_store(self):
         fd = os.open(self.store, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -420,6 +428,7 @@ class ImageTask:
         lock = self.lock_store()
         try:
             self.check_store_chain()   # again, under the lock
+            self.remove_stale_staging()
             staging = tempfile.mkdtemp(dir=self.store, prefix=TEMP_PREFIX)
             try:
                 _mark(staging)
@@ -567,6 +576,14 @@ class ImageTask:
                 self.undo_created()
             self.cleanup()
             self.module.fail_json(msg='store: %s' % error, changed=False, actions=self.actions)
+        except (TypeError, AttributeError, KeyError, ValueError) as error:
+            # A store or an image of another shape than the OCI layout's: never a traceback, and
+            # never the private folder with the credentials left behind.
+            if not self.check_mode:
+                self.undo_created()
+            self.cleanup()
+            self.module.fail_json(msg='name: the image in the store or at the source has another shape than an OCI '
+                                  'image (%s)' % type(error).__name__, changed=False, actions=self.actions)
         self.cleanup()
         result.update(changed=self.changed, actions=self.actions, image=self.result_image(after))
         if self.module._diff:

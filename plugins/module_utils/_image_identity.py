@@ -12,6 +12,8 @@ config do not change: ``content_id`` is a digest of those.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -49,6 +51,19 @@ def content_id(image_config):
     return 'sha256:' + hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
+# What an OCI image layout holds itself.
+LAYOUT_ENTRIES = ('blobs', 'index.json', 'oci-layout')
+
+
+def checked_store(store):
+    """A store path skopeo and umoci read the same way: absolute, and no ':' (their references split at it)."""
+    if not isinstance(store, str) or not os.path.isabs(store) or os.path.normpath(store) == '/':
+        raise ImageNameError('%r is not an absolute path of a folder other than /' % (store,))
+    if ':' in store or '\0' in store:
+        raise ImageNameError('%r holds a ":", which skopeo and umoci read as the start of a tag' % (store,))
+    return os.path.normpath(store)
+
+
 def checked_image_name(name):
     """The name, when the store can hold it: relative, no empty, '.' or '..' parts, no ':' or '@'."""
     if not isinstance(name, str) or not name:
@@ -58,12 +73,35 @@ def checked_image_name(name):
     for part in name.split('/'):
         if part in ('', '.', '..'):
             raise ImageNameError('%r has an empty, "." or ".." part' % name)
-    for character in (':', '@', '\0', '\n'):
+        if part in LAYOUT_ENTRIES or part.startswith('.'):
+            # A name's layout must never sit inside another's (its blobs, or the collection's files).
+            raise ImageNameError('%r has a part %r, which an image layout or the store uses itself' % (name, part))
+    for character in (':', '@'):
         if character in name:
             raise ImageNameError('%r holds %r; give the tag in the tag option' % (name, character))
+    if any(character.isspace() or character == '\0' for character in name):
+        raise ImageNameError('%r holds white space or a NUL byte' % name)
     return name
 
 
 def layout_path(store, name):
     """The OCI image layout folder of an image name in the store."""
     return os.path.join(store, *checked_image_name(name).split('/'))
+
+
+@contextlib.contextmanager
+def bundle_lock(path):
+    """An exclusive flock on the bundle folder (on its parent while it does not exist yet).
+
+    Two tasks on one bundle would otherwise prune each other's rootfs and
+    unpack folders; runc_container takes it too while it writes config.json.
+    """
+    target = path if os.path.isdir(path) else os.path.dirname(path)
+    descriptor = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if os.path.isdir(target) else None
+    try:
+        if descriptor is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
