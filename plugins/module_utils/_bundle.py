@@ -593,7 +593,13 @@ class BundleManager:
                     shutil.rmtree(leftover)
         if not needs_unpack:
             rootfs_name = state.rootfs_name
-            user = resolve_user(settings.get('User'), os.path.join(self.path, rootfs_name), image.ref)
+            # The user was resolved from the rootfs as unpacked, before any container ran in it: a
+            # container rewriting its own /etc/passwd must not choose the uid of its next re-creation.
+            stored_user = ((state.image_config or {}).get('process') or {}).get('user')
+            if isinstance(stored_user, dict) and isinstance(stored_user.get('uid'), int):
+                user = dict(stored_user)
+            else:
+                user = resolve_user(settings.get('User'), os.path.join(self.path, rootfs_name), image.ref)
             desired = convert(base_spec, image, user, self.path, rootfs_name, self.params['volumes'],
                               self.uid_map, self.gid_map, self.unpack_options)
             missing_volumes = self.missing_volumes(image)
