@@ -36,7 +36,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity i
     content_id,
     layout_path,
 )
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, write_atomically
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     effective_root,
     error_result,
@@ -439,19 +439,8 @@ class BundleState:
     image_config: Optional[Dict] = None   # the config made from the image (IMAGE_CONFIG), when there is one
 
 
-def _write_atomically(path, text, mode=0o644):
-    handle, temporary = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.rename(temporary, path)
-    except BaseException:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        raise
+def _write_atomically(path, text):
+    write_atomically(path, text, mode=0o644, prefix='.%s.' % os.path.basename(path), suffix='')
 
 
 def _remove(path):

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import write_atomically
 from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
     ImageNameError,
     STORE_MARKER,
@@ -207,18 +208,8 @@ def collect_garbage(layout, index):
 
 def write_index(layout, index):
     """Replace index.json in one rename, so that readers see the old or the new one."""
-    fd, temporary = tempfile.mkstemp(dir=layout, prefix='.index.json.')
-    try:
-        with os.fdopen(fd, 'w') as stream:
-            json.dump(index, stream, separators=(',', ':'))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, os.path.join(layout, 'index.json'))
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(os.path.join(layout, 'index.json'), json.dumps(index, separators=(',', ':')), mode=0o644,
+                     prefix='.index.json.', suffix='')
 
 
 class ImageTask:

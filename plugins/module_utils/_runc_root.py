@@ -64,9 +64,10 @@ def own_file(root, container_id, suffix):
     return os.path.join(root, '%s%s.%s' % (PREFIX, file_key(container_id), suffix))
 
 
-def _write_atomically(path, text, mode=0o600):
+def write_atomically(path, text, mode=0o600, prefix=PREFIX, suffix='.tmp'):
+    """Replace path with text in one rename: readers see the old content or the new, never half."""
     folder = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(prefix=PREFIX, suffix='.tmp', dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
     try:
         with os.fdopen(handle, 'w') as stream:
             stream.write(text)
@@ -75,7 +76,7 @@ def _write_atomically(path, text, mode=0o600):
         os.chmod(temporary, mode)
         os.rename(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
+        if os.path.lexists(temporary):
             os.unlink(temporary)
         raise
 
@@ -197,7 +198,7 @@ class Record:
         return record
 
     def save(self, created, **values):
-        _write_atomically(self.path, json.dumps(dict(values, created=created), sort_keys=True))
+        write_atomically(self.path, json.dumps(dict(values, created=created), sort_keys=True))
 
     def remove(self):
         try:
@@ -245,7 +246,7 @@ class DefaultSpec:
     def store(self):
         if self._fresh is None or not os.path.isdir(self.root):
             return
-        _write_atomically(self.path, json.dumps(self._fresh, sort_keys=True))
+        write_atomically(self.path, json.dumps(self._fresh, sort_keys=True))
         self._fresh = None
         self.remove_stale()
 
