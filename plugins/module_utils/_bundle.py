@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
+    ANNOTATION_IMAGE_ID,
+    ANNOTATION_STOP_SIGNAL,
+    BUNDLE_MARKER,
+    IMAGE_CONFIG,
     STORE_MARKER,
     ImageNameError,
     bundle_lock,
@@ -46,18 +50,11 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
 
-# A bundle folder the module made carries this file; nothing in a folder without it is touched.
-MARKER = '.oci_runtime_runc.bundle'
-# The config made from the image, kept beside config.json: runc_container lays a task's options over
-# it, and once it has, config.json is runc_container's (it carries its digest) and stays so.
-IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
 ANNOTATION_CONFIG_DIGEST = 'oci_runtime.runc.config-digest'
-ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
 ANNOTATION_IMAGE_REF = 'oci_runtime.runc.image-ref'
 # How the current rootfs was unpacked (rootless, id maps): a change needs a new unpack.
 ANNOTATION_UNPACK = 'oci_runtime.runc.unpack-options'
 ANNOTATION_EXPOSED_PORTS = 'org.opencontainers.image.exposedPorts'
-ANNOTATION_STOP_SIGNAL = 'org.opencontainers.image.stopSignal'
 # rootfs-<12 hex of the content id>-<8 random hex>: the folders the module unpacked.
 ROOTFS_NAME = re.compile(r'^rootfs-[0-9a-f]{12}-[0-9a-f]{8}$')
 UNPACK_PREFIX = '.unpack-'
@@ -500,14 +497,14 @@ class BundleManager:
         """What is at path; a folder holding what the module did not make is refused."""
         if not os.path.lexists(self.path):
             return BundleState(False, False, None, None)
-        ours = os.path.isfile(os.path.join(self.path, MARKER))
+        ours = os.path.isfile(os.path.join(self.path, BUNDLE_MARKER))
         if not ours:
             entries = sorted(os.listdir(self.path))
             # Removing: nothing of the module's is there, which is what absent asks.
             if entries and self.params['state'] == 'present':
                 shown = ', '.join(entries[:5]) + (', ...' if len(entries) > 5 else '')
                 raise BundleError('path: %s holds files that runc_bundle did not make (%s; no %s); they are '
-                                  'left alone: give an empty or new folder' % (self.path, shown, MARKER))
+                                  'left alone: give an empty or new folder' % (self.path, shown, BUNDLE_MARKER))
             return BundleState(True, False, None, None)
         config_path = os.path.join(self.path, 'config.json')
         config = None
@@ -633,7 +630,7 @@ class BundleManager:
         new_rootfs = None
         try:
             if not state.ours:
-                _write_atomically(os.path.join(self.path, MARKER),
+                _write_atomically(os.path.join(self.path, BUNDLE_MARKER),
                                   'made by oci_runtime.runc.runc_bundle; do not remove\n')
             # umoci refuses a folder holding config.json: unpack into a fresh one inside path.
             temporary = tempfile.mkdtemp(prefix=UNPACK_PREFIX, dir=self.path)
@@ -746,7 +743,7 @@ class BundleManager:
                 if entry in ('config.json', IMAGE_CONFIG, VOLUMES_FOLDER) or ROOTFS_NAME.match(entry) \
                         or entry.startswith(UNPACK_PREFIX):
                     _remove(full)
-            _remove(os.path.join(self.path, MARKER))
+            _remove(os.path.join(self.path, BUNDLE_MARKER))
             left = sorted(os.listdir(self.path))
             if left:
                 self.warnings.append('%s keeps files runc_bundle did not make: %s' % (self.path, ', '.join(left)))

@@ -14,7 +14,13 @@ import tempfile
 from typing import NamedTuple, Optional
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config as cfg
-from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import bundle_lock
+from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
+    ANNOTATION_IMAGE_ID,
+    ANNOTATION_STOP_SIGNAL,
+    BUNDLE_MARKER,
+    IMAGE_CONFIG,
+    bundle_lock,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
@@ -63,13 +69,6 @@ class KnownConfig(NamedTuple):
     base: Optional[dict] = None
     record: Optional[dict] = None
     append_mounts: bool = False
-
-
-# Written by runc_bundle (see _bundle): the config it made from the image, and two of its annotations.
-IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
-BUNDLE_MARKER = '.oci_runtime_runc.bundle'
-ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
-ANNOTATION_STOP_SIGNAL = 'org.opencontainers.image.stopSignal'
 
 
 def image_config_of(bundle):

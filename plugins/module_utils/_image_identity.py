@@ -51,6 +51,15 @@ def content_id(image_config):
     return 'sha256:' + hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
+# What runc_bundle writes in a bundle, and runc_container reads: the bundle folder's marker (nothing
+# in a folder without it is touched), the config made from the image (kept beside config.json:
+# runc_container lays a task's options over it, and once it has, config.json is runc_container's),
+# and two annotations of that config.
+BUNDLE_MARKER = '.oci_runtime_runc.bundle'
+IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
+ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
+ANNOTATION_STOP_SIGNAL = 'org.opencontainers.image.stopSignal'
+
 # What an OCI image layout holds itself.
 LAYOUT_ENTRIES = ('blobs', 'index.json', 'oci-layout')
 
