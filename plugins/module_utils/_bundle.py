@@ -31,6 +31,7 @@ from typing import Dict, List, Optional
 from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity import (
     ANNOTATION_IMAGE_ID,
     ANNOTATION_STOP_SIGNAL,
+    BASE_SPEC,
     BUNDLE_MARKER,
     IMAGE_CONFIG,
     STORE_MARKER,
@@ -434,10 +435,23 @@ class BundleState:
     config: Optional[Dict]          # config.json, when the module wrote one
     rootfs_name: Optional[str]      # the rootfs folder config.json points at, when it exists
     image_config: Optional[Dict] = None   # the config made from the image (IMAGE_CONFIG), when there is one
+    base_spec: Optional[Dict] = None      # the default spec it was made over (BASE_SPEC), when there is one
 
 
 def _write_atomically(path, text):
     write_atomically(path, text, mode=0o644, prefix='.%s.' % os.path.basename(path), suffix='')
+
+
+def _read_own_json(path):
+    """A JSON object the module wrote in the bundle, or None when it is missing, a link or unreadable."""
+    if not os.path.isfile(path) or os.path.islink(path):
+        return None
+    try:
+        with open(path) as stream:
+            value = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _remove(path):
@@ -520,14 +534,9 @@ class BundleManager:
             if not isinstance(annotations, dict) or ANNOTATION_IMAGE_ID not in annotations:
                 raise BundleError('path: %s was not written by runc_bundle (no %s annotation); it is left alone'
                                   % (config_path, ANNOTATION_IMAGE_ID))
-        image_config = None
-        image_config_path = os.path.join(self.path, IMAGE_CONFIG)
-        if os.path.isfile(image_config_path) and not os.path.islink(image_config_path):
-            try:
-                with open(image_config_path) as stream:
-                    image_config = json.load(stream)
-            except (OSError, ValueError):
-                image_config = None   # made again from the image below
+        # Either is made again below when it is missing or unreadable.
+        image_config = _read_own_json(os.path.join(self.path, IMAGE_CONFIG))
+        base_spec = _read_own_json(os.path.join(self.path, BASE_SPEC))
         # What the module made is compared with what it would make, not with a config.json
         # runc_container has laid a task's options over since.
         made = image_config if isinstance(image_config, dict) else config
@@ -536,7 +545,7 @@ class BundleManager:
                 and os.path.isdir(os.path.join(self.path, rootfs_name))
                 and not os.path.islink(os.path.join(self.path, rootfs_name))):
             rootfs_name = None
-        return BundleState(True, True, made, rootfs_name, image_config)
+        return BundleState(True, True, made, rootfs_name, image_config, base_spec)
 
     # -- acting --------------------------------------------------------------------------
 
@@ -568,7 +577,9 @@ class BundleManager:
                             and annotations.get(ANNOTATION_UNPACK) == canonical(self.unpack_options))
         image_volumes(image)   # a bad Volume is refused before anything is unpacked
         default_spec = DefaultSpec(self.runc, effective_root(self.params), rootless=self.rootless)
-        base_spec = default_spec.load()
+        # Until the next unpack the bundle is composed over the spec it was first made over: a runtime
+        # upgraded or switched underneath it changes neither the bundle nor its containers.
+        base_spec = state.base_spec if state.base_spec is not None and not needs_unpack else default_spec.load()
         settings = image.config.get('config') or {}
         changed = False
         if not self.check_mode:
@@ -593,8 +604,11 @@ class BundleManager:
                 changed = True
                 if not self.check_mode:
                     self.make_volumes(image, os.path.join(self.path, rootfs_name))
-                    self.write_configs(desired)
+                    self.write_configs(desired, base_spec)
                     default_spec.store()
+            elif state.base_spec is None and not self.check_mode:
+                # A bundle of an earlier version learns the base it matches, which changes nothing in it.
+                _write_atomically(os.path.join(self.path, BASE_SPEC), json.dumps(base_spec, indent=2))
         elif self.check_mode:
             changed = True
             rootfs_name = None
@@ -644,7 +658,7 @@ class BundleManager:
             desired = convert(base_spec, image, user, self.path, rootfs_name, self.params['volumes'],
                               self.uid_map, self.gid_map, self.unpack_options)
             self.make_volumes(image, new_rootfs)
-            self.write_configs(desired)
+            self.write_configs(desired, base_spec)
         except BaseException:
             if created:
                 shutil.rmtree(self.path, ignore_errors=True)
@@ -657,8 +671,8 @@ class BundleManager:
         self.prune(keep={rootfs_name, state.rootfs_name})
         return desired, rootfs_name
 
-    def write_configs(self, desired):
-        """The image's config beside config.json, and config.json itself unless runc_container owns it."""
+    def write_configs(self, desired, base_spec):
+        """The image's config and its base beside config.json, and config.json itself unless runc_container owns it."""
         config_path = os.path.join(self.path, 'config.json')
         try:
             with open(config_path) as stream:
@@ -667,6 +681,7 @@ class BundleManager:
             current = None
         text = json.dumps(desired, indent=2)
         self.configs_written = True
+        _write_atomically(os.path.join(self.path, BASE_SPEC), json.dumps(base_spec, indent=2))
         _write_atomically(os.path.join(self.path, IMAGE_CONFIG), text)
         owned_by_container = isinstance(current, dict) and ANNOTATION_CONFIG_DIGEST in (current.get('annotations') or {})
         if not owned_by_container:
@@ -740,7 +755,7 @@ class BundleManager:
         if not self.check_mode:
             for entry in sorted(os.listdir(self.path)):
                 full = os.path.join(self.path, entry)
-                if entry in ('config.json', IMAGE_CONFIG, VOLUMES_FOLDER) or ROOTFS_NAME.match(entry) \
+                if entry in ('config.json', IMAGE_CONFIG, BASE_SPEC, VOLUMES_FOLDER) or ROOTFS_NAME.match(entry) \
                         or entry.startswith(UNPACK_PREFIX):
                     _remove(full)
             _remove(os.path.join(self.path, BUNDLE_MARKER))

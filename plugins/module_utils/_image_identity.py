@@ -54,9 +54,12 @@ def content_id(image_config):
 # What runc_bundle writes in a bundle, and runc_container reads: the bundle folder's marker (nothing
 # in a folder without it is touched), the config made from the image (kept beside config.json:
 # runc_container lays a task's options over it, and once it has, config.json is runc_container's),
-# and two annotations of that config.
+# the base spec it was made over, and two annotations of that config.
 BUNDLE_MARKER = '.oci_runtime_runc.bundle'
 IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
+# The runtime's default spec the image config was composed over at unpack: composed over again until
+# the next unpack, so that a runtime upgrade (another `runc spec`) changes no bundle and no container.
+BASE_SPEC = '.oci_runtime_runc.base-spec.json'
 ANNOTATION_IMAGE_ID = 'oci_runtime.runc.image-id'
 ANNOTATION_STOP_SIGNAL = 'org.opencontainers.image.stopSignal'
 

@@ -226,7 +226,7 @@ OPTIONS += [
 
     # runc_bundle: an OCI runtime bundle made from an image of the store (docs/images.md).
     Option('path', dict(type='path', required=True), (BUNDLE,)),
-    Option('name', dict(type='str', required=True), (BUNDLE,)),
+    Option('name', dict(type='str'), (BUNDLE,)),
     Option('tag', dict(type='str', default='latest'), (BUNDLE,)),
     Option('store', dict(type='path', default=DEFAULT_STORE), (BUNDLE,)),
     Option('state', dict(type='str', default='present', choices=['present', 'absent']), (BUNDLE,)),

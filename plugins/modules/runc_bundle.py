@@ -64,8 +64,8 @@ options:
         O(store)/O(name), which must carry the store's marker C(.oci_runtime_runc.store).
       - Failures about the image's content (a User naming nobody, a bad Volume, umoci refusing a layer)
         name this option.
+      - Required when O(state=present); V(absent) needs only O(path).
     type: str
-    required: true
   tag:
     description: Tag of the image (a ref of its OCI layout).
     type: str
@@ -142,7 +142,6 @@ EXAMPLES = r'''
 - name: Remove the bundle and its volumes
   oci_runtime.runc.runc_bundle:
     path: /srv/containers/web
-    name: library/busybox
     state: absent
 '''
 
@@ -201,7 +200,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._options import B
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(BUNDLE), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(BUNDLE), supports_check_mode=True,
+                           required_if=[('state', 'present', ['name'])])
     BundleManager(module).run()
 
 
