@@ -435,7 +435,8 @@ class BundleState:
     config: Optional[Dict]          # config.json, when the module wrote one
     rootfs_name: Optional[str]      # the rootfs folder config.json points at, when it exists
     image_config: Optional[Dict] = None   # the config made from the image (IMAGE_CONFIG), when there is one
-    base_spec: Optional[Dict] = None      # the default spec it was made over (BASE_SPEC), when there is one
+    base_spec: Optional[Dict] = None      # the default spec of its last unpack (BASE_SPEC), when it is sound
+    base_spec_unsound: bool = False       # a BASE_SPEC is there but damaged, or of another unpack
 
 
 def _write_atomically(path, text):
@@ -449,9 +450,29 @@ def _read_own_json(path):
     try:
         with open(path) as stream:
             value = json.load(stream)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _spec_digest(spec):
+    return 'sha256:' + hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
+
+
+def base_spec_entry(spec, rootfs_name):
+    """What BASE_SPEC holds: the spec, the rootfs of the unpack it belongs to, and a digest of both."""
+    return {'rootfs': rootfs_name, 'spec': spec, 'digest': _spec_digest([rootfs_name, spec])}
+
+
+def sound_base_spec(entry, rootfs_name):
+    """The spec of a BASE_SPEC entry when it is whole and belongs to that rootfs, else None.
+
+    A damaged or hand-edited file, or one a killed unpack wrote for a rootfs that never
+    became current, is not composed over: the runtime's spec of today is.
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get('spec'), dict) or entry.get('rootfs') != rootfs_name:
+        return None
+    return entry['spec'] if entry.get('digest') == _spec_digest([rootfs_name, entry['spec']]) else None
 
 
 def _remove(path):
@@ -528,7 +549,7 @@ class BundleManager:
                     raise ValueError('not a regular file')
                 with open(config_path) as stream:
                     config = json.load(stream)
-            except (OSError, ValueError) as error:
+            except (OSError, ValueError, RecursionError) as error:
                 raise BundleError('path: %s cannot be read (%s); it is left alone' % (config_path, error))
             annotations = config.get('annotations') if isinstance(config, dict) else None
             if not isinstance(annotations, dict) or ANNOTATION_IMAGE_ID not in annotations:
@@ -536,7 +557,6 @@ class BundleManager:
                                   % (config_path, ANNOTATION_IMAGE_ID))
         # Either is made again below when it is missing or unreadable.
         image_config = _read_own_json(os.path.join(self.path, IMAGE_CONFIG))
-        base_spec = _read_own_json(os.path.join(self.path, BASE_SPEC))
         # What the module made is compared with what it would make, not with a config.json
         # runc_container has laid a task's options over since.
         made = image_config if isinstance(image_config, dict) else config
@@ -545,7 +565,10 @@ class BundleManager:
                 and os.path.isdir(os.path.join(self.path, rootfs_name))
                 and not os.path.islink(os.path.join(self.path, rootfs_name))):
             rootfs_name = None
-        return BundleState(True, True, made, rootfs_name, image_config, base_spec)
+        base_spec_path = os.path.join(self.path, BASE_SPEC)
+        base_spec = sound_base_spec(_read_own_json(base_spec_path), rootfs_name)
+        return BundleState(True, True, made, rootfs_name, image_config, base_spec,
+                           base_spec is None and os.path.lexists(base_spec_path))
 
     # -- acting --------------------------------------------------------------------------
 
@@ -577,9 +600,12 @@ class BundleManager:
                             and annotations.get(ANNOTATION_UNPACK) == canonical(self.unpack_options))
         image_volumes(image)   # a bad Volume is refused before anything is unpacked
         default_spec = DefaultSpec(self.runc, effective_root(self.params), rootless=self.rootless)
-        # Until the next unpack the bundle is composed over the spec it was first made over: a runtime
+        # Until the next unpack the bundle is composed over the spec of its last one: a runtime
         # upgraded or switched underneath it changes neither the bundle nor its containers.
         base_spec = state.base_spec if state.base_spec is not None and not needs_unpack else default_spec.load()
+        if state.base_spec_unsound and not needs_unpack:
+            self.warnings.append('%s is damaged or of another unpack; the runtime\'s default spec of today is the '
+                                 'base, and it is written again' % os.path.join(self.path, BASE_SPEC))
         settings = image.config.get('config') or {}
         changed = False
         if not self.check_mode:
@@ -604,11 +630,13 @@ class BundleManager:
                 changed = True
                 if not self.check_mode:
                     self.make_volumes(image, os.path.join(self.path, rootfs_name))
-                    self.write_configs(desired, base_spec)
+                    self.write_configs(desired, base_spec, rootfs_name)
                     default_spec.store()
             elif state.base_spec is None and not self.check_mode:
-                # A bundle of an earlier version learns the base it matches, which changes nothing in it.
-                _write_atomically(os.path.join(self.path, BASE_SPEC), json.dumps(base_spec, indent=2))
+                # A bundle of an earlier version (or with a damaged file) learns the base it matches,
+                # which changes nothing it runs with.
+                _write_atomically(os.path.join(self.path, BASE_SPEC),
+                                  json.dumps(base_spec_entry(base_spec, rootfs_name), indent=2))
         elif self.check_mode:
             changed = True
             rootfs_name = None
@@ -658,7 +686,7 @@ class BundleManager:
             desired = convert(base_spec, image, user, self.path, rootfs_name, self.params['volumes'],
                               self.uid_map, self.gid_map, self.unpack_options)
             self.make_volumes(image, new_rootfs)
-            self.write_configs(desired, base_spec)
+            self.write_configs(desired, base_spec, rootfs_name)
         except BaseException:
             if created:
                 shutil.rmtree(self.path, ignore_errors=True)
@@ -671,17 +699,19 @@ class BundleManager:
         self.prune(keep={rootfs_name, state.rootfs_name})
         return desired, rootfs_name
 
-    def write_configs(self, desired, base_spec):
+    def write_configs(self, desired, base_spec, rootfs_name):
         """The image's config and its base beside config.json, and config.json itself unless runc_container owns it."""
         config_path = os.path.join(self.path, 'config.json')
         try:
             with open(config_path) as stream:
                 current = json.load(stream)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             current = None
         text = json.dumps(desired, indent=2)
         self.configs_written = True
-        _write_atomically(os.path.join(self.path, BASE_SPEC), json.dumps(base_spec, indent=2))
+        # Bound to the rootfs: one a killed unpack wrote before config.json switched is not sound.
+        _write_atomically(os.path.join(self.path, BASE_SPEC),
+                          json.dumps(base_spec_entry(base_spec, rootfs_name), indent=2))
         _write_atomically(os.path.join(self.path, IMAGE_CONFIG), text)
         owned_by_container = isinstance(current, dict) and ANNOTATION_CONFIG_DIGEST in (current.get('annotations') or {})
         if not owned_by_container:

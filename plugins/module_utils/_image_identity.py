@@ -51,10 +51,10 @@ def content_id(image_config):
     return 'sha256:' + hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
-# What runc_bundle writes in a bundle, and runc_container reads: the bundle folder's marker (nothing
-# in a folder without it is touched), the config made from the image (kept beside config.json:
-# runc_container lays a task's options over it, and once it has, config.json is runc_container's),
-# the base spec it was made over, and two annotations of that config.
+# What runc_bundle writes in a bundle: the bundle folder's marker (nothing in a folder without it is
+# touched), the config made from the image (kept beside config.json: runc_container lays a task's
+# options over it, and once it has, config.json is runc_container's), the base spec it was made over
+# (runc_bundle's alone), and two annotations of that config that runc_container reads too.
 BUNDLE_MARKER = '.oci_runtime_runc.bundle'
 IMAGE_CONFIG = '.oci_runtime_runc.image-config.json'
 # The runtime's default spec the image config was composed over at unpack: composed over again until

@@ -19,8 +19,9 @@ description:
     in use. C(config.json) is switched to the new folder only once it is complete. The rootfs the previous
     C(config.json) pointed at is kept, for the container still running from it; older rootfs folders of the
     module are removed.
-  - C(config.json) is the runtime's default spec (C(runc spec)) with the image's settings laid over it as the
-    OCI image-spec's conversion rules say. Entrypoint and Cmd become C(process.args) (without both, the
+  - C(config.json) is the runtime's default spec (C(runc spec) at the bundle's last unpack, kept in
+    C(.oci_runtime_runc.base-spec.json), so that a runtime upgrade changes nothing) with the image's settings
+    laid over it as the OCI image-spec's conversion rules say. Entrypoint and Cmd become C(process.args) (without both, the
     default spec's C(sh) stays), Env is merged into C(process.env) by name over the default spec's C(PATH)
     (the default C(TERM) is dropped, the process has no terminal), WorkingDir becomes C(process.cwd) (default
     V(/)), User becomes C(process.user), with names looked up in the unpacked rootfs's C(/etc/passwd) and
@@ -77,8 +78,8 @@ options:
   state:
     description:
       - V(present) O(path) is a bundle of the image's current content.
-      - V(absent) removes what the module made at O(path) (C(config.json), its rootfs folders, the volume
-        folders, the marker), and O(path) itself when nothing else is left (other files stay, with a
+      - V(absent) removes what the module made at O(path) (C(config.json), its C(.oci_runtime_runc.*.json)
+        files, its rootfs folders, the volume folders, the marker), and O(path) itself when nothing else is left (other files stay, with a
         warning). A folder without the marker holds nothing of the module's and is left alone, unchanged.
         A bundle a container of O(root) that is not stopped runs from is refused.
     type: str

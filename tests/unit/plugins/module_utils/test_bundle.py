@@ -15,9 +15,11 @@ import pytest
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._bundle import (
     BundleError,
+    base_spec_entry,
     parse_id_map,
     resolve_in_rootfs,
     resolve_user,
+    sound_base_spec,
     volume_folder,
 )
 
@@ -80,3 +82,15 @@ def test_id_maps():
 def test_volume_folders_never_collide():
     assert volume_folder('/b', '/var/lib/data') == '/b/volumes/var%2Flib%2Fdata'
     assert volume_folder('/b', '/var-lib/data') != volume_folder('/b', '/var/lib-data')
+
+
+def test_base_spec_is_used_only_whole_and_for_its_own_rootfs():
+    spec = {'ociVersion': '1.0.2', 'process': {'env': ['PATH=/bin']}}
+    entry = base_spec_entry(spec, 'rootfs-aaaaaaaaaaaa-11111111')
+    assert sound_base_spec(entry, 'rootfs-aaaaaaaaaaaa-11111111') == spec
+    # Written by an unpack a killed task never switched config.json to.
+    assert sound_base_spec(entry, 'rootfs-bbbbbbbbbbbb-22222222') is None
+    edited = dict(entry, spec=dict(spec, hooks={'createRuntime': [{'path': '/bin/true'}]}))
+    assert sound_base_spec(edited, 'rootfs-aaaaaaaaaaaa-11111111') is None
+    for damaged in ({}, [], None, {'spec': 5, 'rootfs': 'rootfs-aaaaaaaaaaaa-11111111'}, dict(entry, digest=None)):
+        assert sound_base_spec(damaged, 'rootfs-aaaaaaaaaaaa-11111111') is None
