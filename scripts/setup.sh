@@ -5,7 +5,7 @@
 #   1. the few packages needed to make a Python venv (python3-venv, git)
 #   2. the venv in .build/venv with the pinned requirements/dev.txt
 #   3. a copy of the collection at .build/collections/ansible_collections/oci_runtime/runc
-#   4. the collection's own runtime role on localhost: runc, busybox-static,
+#   4. the collection's own runtime role on localhost: runc, busybox-static, CNI plugins,
 #      iptables and a CRIU that passes `criu check`
 #   5. with --tests, what the test suite alone needs (see tests/setup.yml) and a
 #      venv per other ansible-core version it tests (requirements/ansible-core-*.txt)
@@ -68,7 +68,7 @@ if [[ -n $pip_version ]]; then
   cmp -s "$TOP/scripts/get_pip_offline.py" "$cache" || cp "$TOP/scripts/get_pip_offline.py" "$cache"
 fi
 
-say "runtime role on localhost (runc, busybox-static, iptables, CRIU)"
+say "runtime role on localhost (runc, busybox-static, iptables, CNI plugins, CRIU)"
 ansible-playbook -i localhost, -c local oci_runtime.runc.runtime
 
 if [[ ${1:-} == --tests ]]; then

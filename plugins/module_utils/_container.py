@@ -23,6 +23,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity i
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
+from ansible_collections.oci_runtime.runc.plugins.module_utils import _network as net
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import (
     ignored_parts,
@@ -118,6 +119,10 @@ class ContainerManager(ContainerTask):
         # record keeps them: a name keeps the ids it had when the container was made.
         self.resolved_users = {}
         self.existing_users = {}
+        self.network_plan = None    # what the task asks of the network (net.Plan), when it sets network
+        self.network_name = net.namespace_name(self.root, self.container_id)
+        self.replaced_network = None   # the state of the cni network a re-creation took down, for a rollback
+        self.network_taken_down = False   # check mode: the DEL of the network is planned already
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -148,6 +153,14 @@ class ContainerManager(ContainerTask):
         # Bad config is refused here, before the lock or anything else touches the host.
         if params['state'] != 'absent':
             self.desired = self.desired_config()
+            if params['network'] is not None and self.desired is not None:
+                try:
+                    self.network_plan = net.Plan(params['network'], self.root, self.container_id, on_host=True)
+                except cfg.ConfigError as error:
+                    raise TaskError(str(error))
+                if self.network_plan.mode == 'cni' and (os.geteuid() != 0 or params['rootless'] == 'true'):
+                    raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
+                                    'the CNI plugins change the host\'s network')
             if not self.bundle and current_state(self.runc, self.container_id) is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
 
@@ -457,6 +470,11 @@ class ContainerManager(ContainerTask):
         try:
             if current_state(self.runc, self.container_id) is not None:
                 self.runc.delete(self.container_id, DeleteOptions(force=True))
+            self.take_down_network(force=True)
+            if self.replaced_network is not None:
+                # The previous network's config under a new CNI container id (its address may differ).
+                net.set_up(dict(self.replaced_network, cni_id=net.new_state_id(self.replaced_network['name'])),
+                           self.network_action)
             self.restore_config()
             self.runc.create(self.container_id, old_bundle, CreateOptions(
                 pid_file=replay_options.get('pid_file'), console_socket=replay_options.get('console_socket'),
@@ -478,10 +496,14 @@ class ContainerManager(ContainerTask):
         except Exception as rollback_error:  # pylint: disable=broad-except
             # Already failing: whatever went wrong here must reach the message, not a traceback.
             outcome = 'bringing the previous container back failed too: %s' % rollback_error
+            if current_state(self.runc, self.container_id) is None:
+                self.take_down_network_quietly()
         else:
             outcome = 'the previous container was made again as it was (%s)' % old_state['status']
         if isinstance(error, OSError):
             return TaskError('%s: %s; %s' % (self.option_of_path(error.filename), error, outcome))
+        if isinstance(error, TaskError):
+            return TaskError('%s; %s' % (error, outcome))
         return RuncError('%s; %s' % (error, outcome), argv=error.argv, exit_status=error.exit_status,
                          stdout=error.stdout, stderr=error.stderr, runc_message=error.runc_message)
 
@@ -492,8 +514,17 @@ class ContainerManager(ContainerTask):
             io=ProcessIO(stdout_path=in_bundle(self.params['stdout_path'], self.bundle),
                          stderr_path=in_bundle(self.params['stderr_path'], self.bundle)),
             **flag_values(CONTAINER, 'create', self.params))
-        self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
-                      *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
+        # What a killed task or a reboot left of the container's network goes first: DEL gives its
+        # addresses back.
+        self.take_down_network(force=True)
+        network = self.set_up_network()
+        try:
+            self.run_step('create', lambda: self.runc.create(self.container_id, self.bundle, options),
+                          *(['--bundle', self.bundle] + options.args('create') + [self.container_id]))
+        except BaseException:
+            if network is not None:
+                self.take_down_network_quietly()
+            raise
         if self.check_mode:
             return
         state = self.runc.state(self.container_id)
@@ -507,12 +538,105 @@ class ContainerManager(ContainerTask):
             self.runc, self.container_id, self.kill_signal, self.params['stop_timeout'],
             self.params['kill_all']), self.container_id, str(self.kill_signal))
 
-    def delete(self, force=False):
+    def delete(self, force=False, replacing=False):
         options = DeleteOptions(force=force)
         self.run_step('delete', lambda: self.runc.delete(self.container_id, options),
                       *(options.args() + [self.container_id]))
         if not self.check_mode:
             self.record.remove()
+        # A re-creation replaces the network whatever its DEL says (the rules it names go anyway);
+        # a removal keeps it for another try unless the task forces it.
+        self.take_down_network(force=replacing or self.params['force'], keep=replacing)
+
+    # -- the network ---------------------------------------------------------------------------
+
+    def network_action(self, argv):
+        """Report a host change the network makes (or would make, in check mode) among the actions."""
+        self.changed = True
+        (self.planned if self.check_mode else self.runc.mutations_run).append(list(argv))
+
+    def set_up_network(self):
+        """The cni network of a new container, before `runc create` joins its namespace; its state, or None."""
+        if self.network_plan is None or self.network_plan.mode != 'cni':
+            return None
+        state = net.new_state(self.network_plan)
+        if self.check_mode:
+            self.network_action(['ip', 'netns', 'add', state['name']])
+            self.network_action(['ip', '-n', state['name'], 'link', 'set', 'lo', 'up'])
+            for path in self.network_plan.plugin_paths():
+                self.network_action([path, 'ADD', state['namespace'], state['interface']])
+            return None
+        state = net.set_up(state, self.network_action)
+        for index, failure in sorted(state['unchecked'].items()):
+            self.module.warn('network: the CHECK of plugin %s fails right after its ADD (%s); later runs do not '
+                             'ask it' % (state['conflist']['plugins'][int(index)]['type'], failure))
+        return state
+
+    def take_down_network(self, force, keep=False):
+        """DEL the container's cni network, if it has one, and remove its namespace.
+
+        keep: remember it, to set it up again should the re-creation fail.
+        """
+        state = net.read_state(self.network_name)
+        if state is None:
+            return
+        if self.check_mode:
+            if self.network_taken_down:
+                return
+            self.network_taken_down = True
+            for plugin in reversed(state['conflist']['plugins']):
+                self.network_action([net.find_plugin(plugin['type'], state['plugin_dirs']) or plugin['type'], 'DEL',
+                                     state['namespace'], state['interface']])
+            if os.path.lexists(state['namespace']):
+                self.network_action(['ip', 'netns', 'delete', state['name']])
+            return
+        if keep:
+            self.replaced_network = dict(state, result=None, unchecked={})
+        for refused in net.tear_down(state, self.network_action, force=force):
+            self.module.warn('%s; the namespace and the state file were removed anyway' % refused)
+
+    def take_down_network_quietly(self):
+        """After a failure: the new network goes too, and nothing of that may hide the first error."""
+        try:
+            self.take_down_network(force=True)
+        except (TaskError, OSError) as error:
+            self.module.warn('taking the network down after the failure failed too: %s' % error)
+
+    def network_facts(self, status):
+        """What the module returns about the container's network."""
+        if status == 'absent':
+            return None
+        plan = self.network_plan
+        state = net.read_state(self.network_name)
+        if state is not None and not (self.check_mode and self.recreate_reasons):
+            return net.summary(state)
+        if plan is None:
+            return None
+        if plan.mode == 'cni':
+            # Check mode: what would be set up.
+            return net.summary(net.new_state(plan))
+        return {'mode': plan.mode, 'namespace': plan.path if plan.mode == 'path' else None}
+
+    def network_problem(self, state):
+        """Why an existing container's cni network must be made again (with the container), or None."""
+        if state['status'] == 'stopped':
+            return None
+        network = net.read_state(self.network_name)
+        if network is None:
+            if self.network_plan is not None and self.network_plan.mode == 'cni':
+                return 'network: no state of its cni network (%s)' % net.state_path(self.network_name)
+            return None
+        problem = net.namespace_problem(self.network_name, state.get('pid'))
+        if problem:
+            raise TaskError(problem)
+        if net.attachable(network, state.get('pid')):
+            # The namespace file was removed (ip netns delete) but the container still runs in it:
+            # the network itself is whole, and DEL needs the namespace to take it down one day.
+            if self.check_mode:
+                self.network_action(['ip', 'netns', 'attach', network['name'], str(state['pid'])])
+                return None
+            net.attach(network, state['pid'], self.network_action)
+        return net.health_problem(network)
 
     def simple(self, subcommand):
         method = getattr(self.runc, subcommand)
@@ -555,6 +679,8 @@ class ContainerManager(ContainerTask):
         wanted = self.params['state']
         if wanted == 'absent':
             if status == 'absent':
+                # The network of a container a reboot took away: DEL gives its addresses back.
+                self.take_down_network(force=self.params['force'])
                 return status
             if self.params['force'] or status == 'created':
                 self.delete(force=True)
@@ -573,11 +699,18 @@ class ContainerManager(ContainerTask):
             # present keeps an existing container's status, through a re-creation too.
             wanted = status if status != 'created' else 'present'
 
+        if (status == 'absent' or self.recreate_reasons) and self.network_plan is not None \
+                and self.network_plan.mode == 'cni':
+            # Before the container it replaces is stopped; checked again when the ports are reserved.
+            problems = net.port_problems(self.network_name, self.network_plan.ports)
+            foreign = net.namespace_problem(self.network_name, state.get('pid') if state else None)
+            if problems or foreign:
+                raise TaskError('; '.join(problems + ([foreign] if foreign else [])))
         replaced = None
         if status != 'absent' and self.recreate_reasons:
             if status in ALIVE:
                 self.stop()
-            self.delete(force=status == 'created')
+            self.delete(force=status == 'created', replacing=True)
             replaced, status = state, 'absent'
         elif status != 'absent':
             if resources:
@@ -595,7 +728,7 @@ class ContainerManager(ContainerTask):
             if status == 'created' and wanted in ALIVE:
                 self.simple('start')
                 status = 'running'
-        except (RuncError, OSError) as error:
+        except (RuncError, OSError, TaskError) as error:
             if replaced is not None:
                 raise self.roll_back(replaced, known, error)
             if not self.check_mode and current_state(self.runc, self.container_id) is None:
@@ -635,6 +768,10 @@ class ContainerManager(ContainerTask):
         same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
         before_config = (known.config if known else None) or (disk_config if same_bundle else self.read_config())
         resources = self.compare(state, desired_existing, known, disk_config)
+        if state and self.params['state'] != 'absent' and not self.recreate_reasons:
+            problem = self.network_problem(state)
+            if problem:
+                self.recreate_reasons.append(problem)
         if (self.ignored.paths and desired_existing is not None and known is not None and known.config is not None
                 and not self.recreate_reasons):
             # Ignored differences stay unapplied: config.json and the record keep what the container runs with.
@@ -651,6 +788,7 @@ class ContainerManager(ContainerTask):
             final_state = current_state(self.runc, self.container_id)
         result = dict(changed=self.changed, actions=self.actions(),
                       container=container_facts(final_state),
+                      network=self.network_facts(final_status),
                       recreate_reasons=self.recreate_reasons)
         if self.module._diff:
             if final_status == 'absent':

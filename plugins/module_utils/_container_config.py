@@ -12,18 +12,18 @@ compose the config with the same code.
 from __future__ import annotations
 
 import copy
-import errno
 import hashlib
 import json
-import os
 import re
-import stat
+
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (
     ConfigError,
     deep_merge,
     place,
     rootfs_of,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._network import ANNOTATION_NETWORK
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import read_json_object
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CONTAINER, rows
 
 # Written into config.json by the collection; never compared as user data.
@@ -35,7 +35,7 @@ ANNOTATION_SECRET_ENV = 'oci_runtime.runc.secret-env'
 # The digests describe the config and are left out of what is compared; the
 # secret names are part of the config. Users may set none of them.
 OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST)
-RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV,)
+RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV, ANNOTATION_NETWORK)
 # What a masked value reads as, wherever the collection reports a config.
 MASKED_VALUE = '********'
 SECRET_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -157,8 +157,10 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
                               % (name,))
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
+    own_annotations = {}
     apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle,
-                                        'resolved_users': {} if resolved_users is None else resolved_users})
+                                        'resolved_users': {} if resolved_users is None else resolved_users,
+                                        'own_annotations': own_annotations})
     annotations = config.get('annotations') or {}
     if not isinstance(annotations, dict):
         raise ConfigError('spec: annotations must be a dict of strings')
@@ -168,32 +170,13 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
     if secret_names:
         # Names only: readers of the config (runc_info, diffs) mask their values.
         config.setdefault('annotations', {})[ANNOTATION_SECRET_ENV] = ','.join(secret_names)
+    if own_annotations:
+        config.setdefault('annotations', {}).update(own_annotations)
     return config
 
 
-class NotAnObject(ValueError):
-    """A config.json whose JSON is not an object."""
-
-
-class NotAFile(OSError):
-    """A config.json that is not a regular file (a FIFO would block its reader forever)."""
-
-
-def read_config_file(path):
-    """The JSON object of a bundle's config.json; FileNotFoundError when there is none.
-
-    Opened without blocking and read only when it is a regular file: a FIFO
-    or a device in its place must fail the task, not hang it.
-    Raises OSError (NotAFile among them) or ValueError.
-    """
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(descriptor, 'rb') as stream:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotAFile(errno.EINVAL, 'not a regular file', path)
-        config = json.loads(stream.read().decode('utf-8'))
-    if not isinstance(config, dict):
-        raise NotAnObject('it does not hold a JSON object')
-    return config
+# A bundle's config.json is read as every JSON object file of the collection is.
+read_config_file = read_json_object
 
 
 def rootfs_path(bundle, config):

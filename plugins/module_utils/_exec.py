@@ -16,7 +16,6 @@ import tempfile
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
     ConfigError,
-    NotAnObject,
     apply_rows,
     hide_secrets,
     read_config_file,
@@ -25,7 +24,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import EXEC
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_process import CAPABILITY_SETS
-from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import Record
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import NotAnObject, Record
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     effective_root,
     error_result,

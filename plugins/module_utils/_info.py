@@ -17,7 +17,9 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
     read_config_file,
     secret_env_names,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._network import network_of
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
+    effective_root,
     error_result,
     runc_from_params,
     runtime_fault,
@@ -93,6 +95,12 @@ class InfoGatherer:
         parts = {}
         if 'config' in self.gather:
             parts['config'] = self.read_config(entry)
+        if 'network' in self.gather:
+            try:
+                config = read_config_file(os.path.join(entry.get('bundle') or '', 'config.json'))
+            except (OSError, ValueError, RecursionError):
+                config = None
+            parts['network'] = network_of(config, effective_root(self.params), container_id) if config else None
         live = entry['status'] in LIVE
         try:
             if 'processes' in self.gather:
@@ -158,7 +166,7 @@ class InfoGatherer:
         try:
             containers = self.selected(self.listed())
             existing = [entry for entry in containers if entry['exists']]
-            if existing and self.gather & {'processes', 'stats', 'config'}:
+            if existing and self.gather & {'processes', 'stats', 'config', 'network'}:
                 workers = min(self.params['max_workers'], len(existing))
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     for entry, parts in zip(existing, pool.map(self.details, existing)):

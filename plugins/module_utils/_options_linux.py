@@ -36,7 +36,16 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._linux_config imp
     tmpfs_mounts,
     volume_mounts,
 )
+from ansible_collections.oci_runtime.runc.plugins.module_utils._network import (
+    ANNOTATION_NETWORK,
+    DEFAULT_CONFIG_DIR,
+    DEFAULT_PLUGIN_DIRS,
+    MODES,
+    PROTOCOLS,
+    Plan,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._option import CONTAINER, Option
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import effective_root
 
 # What the controller puts where a host device's stat goes: enough for the schema check.
 _STAND_IN_DEVICE = types.SimpleNamespace(st_mode=stat.S_IFCHR | 0o600, st_rdev=0, st_uid=0, st_gid=0)
@@ -127,6 +136,21 @@ def apply_namespaces(config, value, context):
                                         host_network_mounts(_mounted_destinations(config, params), sources))
 
 
+def apply_network(config, value, context):
+    """The network namespace of a mode; cni's is the named one the module makes, its digest an annotation."""
+    params = context['params']
+    if (params.get('namespaces') or {}).get('network') is not None:
+        raise ConfigError('network: give either network or namespaces.network, not both')
+    plan = Plan(value, effective_root(params), params['name'], _on_host(context))
+    if plan.mode != 'cni':
+        apply_namespaces(config, {'network': plan.namespace_mode()}, context)
+        return
+    linux = place(config, ('linux', 'namespaces'))
+    linux['namespaces'] = merge_namespaces(linux.get('namespaces'), {'network': plan.namespace})
+    # Set after the check that the task's own annotations leave the collection's alone.
+    context['own_annotations'][ANNOTATION_NETWORK] = plan.digest()
+
+
 def apply_volumes(config, value, context):
     """Bind mounts, merged with the mounts by destination (in a base mount's place)."""
     mounts = volume_mounts(value)
@@ -162,6 +186,23 @@ def apply_devices(config, value, context):
 LINUX_ROWS = [
     Option('namespaces', dict(type='dict'), (CONTAINER,), path=('linux', 'namespaces'), apply=apply_namespaces,
            rule='merge by type, in the base\'s order; host removes the entry'),
+    Option('network', dict(type='dict', options=dict(
+        mode=dict(type='str', default='none', choices=list(MODES)),
+        path=dict(type='path'),
+        name=dict(type='str'),
+        config=dict(type='dict'),
+        config_dir=dict(type='path', default=DEFAULT_CONFIG_DIR),
+        plugin_dirs=dict(type='list', elements='path', default=list(DEFAULT_PLUGIN_DIRS)),
+        interface=dict(type='str', default='eth0'),
+        ports=dict(type='list', elements='dict', options=dict(
+            host_port=dict(type='int', required=True),
+            container_port=dict(type='int', required=True),
+            protocol=dict(type='str', default='tcp', choices=list(PROTOCOLS)),
+            host_ip=dict(type='str', default=''))),
+        timeout=dict(type='float', default=60.0))),
+        (CONTAINER,), path=('linux', 'namespaces'), apply=apply_network,
+        rule='the network entry of linux.namespaces; cni: a namespace the module makes and configures with '
+             'CNI plugins'),
     Option('volumes', dict(type='list', elements='str'), (CONTAINER,), path=('mounts',), apply=apply_volumes,
            rule='merge with the mounts by destination, in the base\'s place'),
     Option('tmpfs', dict(type='dict'), (CONTAINER,), path=('mounts',), apply=apply_tmpfs,

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 
@@ -284,6 +285,35 @@ def runtime_stamp(command):
     except OSError:
         return [real]
     return [real, info.st_size, info.st_mtime_ns]
+
+
+class NotAnObject(ValueError):
+    """A JSON file whose JSON is not an object."""
+
+
+class NotAFile(OSError):
+    """A path that is not a regular file (a FIFO would block its reader forever)."""
+
+
+def read_json_object(path):
+    """The JSON object in a file (a config.json, a state file); FileNotFoundError when there is none.
+
+    Opened without blocking and read only when it is a regular file: a FIFO
+    or a device in its place must fail the task, not hang it. JSON nested too
+    deep to parse is a ValueError like any other bad JSON.
+    Raises OSError (NotAFile among them) or ValueError (NotAnObject among them).
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, 'rb') as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotAFile(errno.EINVAL, 'not a regular file', path)
+        try:
+            value = json.loads(stream.read().decode('utf-8'))
+        except RecursionError:
+            raise ValueError('its JSON is nested too deep')
+    if not isinstance(value, dict):
+        raise NotAnObject('it does not hold a JSON object')
+    return value
 
 
 def _read_json(path):

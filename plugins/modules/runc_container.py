@@ -243,6 +243,88 @@ options:
         C(linux.uidMappings) and C(linux.gidMappings) in O(spec).
       - A change re-creates the container.
     type: dict
+  network:
+    description:
+      - The container's network (see docs/networking.md). runc configures no network itself; the module
+        sets the network entry of C(linux.namespaces) and, for V(cni), makes and configures the namespace.
+      - Not together with a V(network) entry of O(namespaces). A change re-creates the container.
+    type: dict
+    suboptions:
+      mode:
+        description:
+          - V(none), a network namespace of the container's own with only a loopback interface (runc's
+            default); V(host), the host's network (as O(namespaces) V(network=host), with the host's
+            C(/etc/resolv.conf) and C(/etc/hosts)); V(path), join the namespace at O(network.path);
+            V(cni), a namespace the module makes, C(/run/netns/runc-<8 hex of the root>-<name>), configured
+            by the plugins of a CNI network before C(runc create).
+          - With V(cni) the module runs the plugins with C(ADD) (the result is kept in
+            C(/var/lib/oci-runtime-runc/networks/), so that later runs can C(CHECK) it and C(DEL) it, after
+            a reboot too), C(DEL) before the container is re-created or removed, and removes the namespace.
+            A namespace file removed behind the module's back while the container runs is bound again;
+            a failed C(CHECK) re-creates the container with a new set-up.
+          - A plugin failing leaves nothing behind (its own C(DEL) runs, the namespace and the state file go);
+            the error names the plugin and carries its message.
+        type: str
+        choices: [none, host, path, cni]
+        default: none
+      path:
+        description: The network namespace to join with O(network.mode=path), such as V(/run/netns/blue).
+        type: path
+      name:
+        description:
+          - With O(network.mode=cni), the name of a network whose config list (C(.conflist)) or single config
+            (C(.conf), C(.json)) is in O(network.config_dir); the first file holding it, by file name.
+          - Exactly one of O(network.name) and O(network.config) is required with V(cni).
+        type: str
+      config:
+        description:
+          - With O(network.mode=cni), the network's config list given inline (C(cniVersion), C(name),
+            C(plugins)), or one plugin's config. cniVersion 0.3.0 or later.
+        type: dict
+      config_dir:
+        description: Where O(network.name) is looked up.
+        type: path
+        default: /etc/cni/net.d
+      plugin_dirs:
+        description: Folders of the CNI plugin programs (C(CNI_PATH)); every plugin of the network must be
+          in one of them before anything is done.
+        type: list
+        elements: path
+        default: [/usr/lib/cni, /opt/cni/bin, /usr/libexec/cni]
+      interface:
+        description: Name of the container's interface (C(CNI_IFNAME)).
+        type: str
+        default: eth0
+      ports:
+        description:
+          - Ports of the host published to the container (the C(portMappings) capability, which the portmap
+            plugin serves); the network must have a plugin with that capability.
+          - A host port another container of the collection publishes, or that a process of the host
+            listens on, is refused before anything changes.
+        type: list
+        elements: dict
+        suboptions:
+          host_port:
+            description: Port on the host, 1 to 65535.
+            type: int
+            required: true
+          container_port:
+            description: Port in the container, 1 to 65535.
+            type: int
+            required: true
+          protocol:
+            description: Protocol of the port.
+            type: str
+            choices: [tcp, udp, sctp]
+            default: tcp
+          host_ip:
+            description: Address of the host the port is published on; empty for every address.
+            type: str
+            default: ''
+      timeout:
+        description: Seconds each plugin call may take before it is killed and the task fails.
+        type: float
+        default: 60.0
   volumes:
     description:
       - Host folders or files bind-mounted into the container, as V(SRC:DEST[:OPTIONS]) strings.
@@ -398,8 +480,11 @@ options:
     type: bool
     default: false
   force:
-    description: With O(state=absent), delete a running container at once with C(runc delete --force)
-      (SIGKILL), without O(kill_signal) and O(stop_timeout).
+    description:
+      - With O(state=absent), delete a running container at once with C(runc delete --force)
+        (SIGKILL), without O(kill_signal) and O(stop_timeout).
+      - With O(state=absent), a CNI network whose plugins fail C(DEL) is removed anyway (its namespace and
+        state file, with a warning); without it the task fails and keeps them for the next run to try again.
     type: bool
     default: false
   pid_file:
@@ -552,6 +637,22 @@ EXAMPLES = r'''
       - path: /dev/net/tun
         permissions: rw
 
+- name: A web server on the CNI network web-net of /etc/cni/net.d, its port 80 published on the host's 8080
+  oci_runtime.runc.runc_container:
+    name: web
+    bundle: /srv/containers/web
+    args: [httpd, -f, -p, "80", -h, /www]
+    network:
+      mode: cni
+      name: web-net
+      ports:
+        - {host_port: 8080, container_port: 80}
+  register: web
+
+- name: Show where it answers
+  ansible.builtin.debug:
+    msg: "{{ web.network.ips }}"
+
 - name: Join a network namespace made with ip netns add blue
   oci_runtime.runc.runc_container:
     name: blue-worker
@@ -641,6 +742,40 @@ actions:
   type: list
   elements: list
   sample: [["runc", "--root", "/run/runc-apps", "update", "--resources=-", "web"]]
+network:
+  description:
+    - The container's network when O(network) is set or it has a cni network; null otherwise, and when the
+      container does not exist.
+    - With V(cni), what the plugins set up (in check mode, before a set-up, no interfaces or addresses yet).
+  returned: always
+  type: dict
+  contains:
+    mode:
+      description: V(none), V(host), V(path) or V(cni).
+      type: str
+    namespace:
+      description: Path of the network namespace (null for V(none) and V(host)).
+      type: str
+    network:
+      description: Name of the CNI network.
+      type: str
+    interfaces:
+      description: The container's interfaces of the CNI result, each with its C(name), C(mac), C(sandbox) and
+        C(addresses).
+      type: list
+      elements: dict
+    ips:
+      description: The container's addresses, with prefix length.
+      type: list
+      elements: str
+    ports:
+      description: The published ports (C(host_port), C(container_port), C(protocol), C(host_ip)).
+      type: list
+      elements: dict
+  sample: {mode: cni, namespace: /run/netns/runc-3f1c0a9e-web, network: web-net, ips: [10.88.0.5/16],
+           interfaces: [{name: eth0, mac: "0a:58:0a:58:00:05", sandbox: /run/netns/runc-3f1c0a9e-web,
+                         addresses: [10.88.0.5/16]}],
+           ports: [{host_port: 8080, container_port: 80, protocol: tcp, host_ip: ''}]}
 recreate_reasons:
   description: Why the container was (or would be) re-created, each starting with the option or part of the
     config at the origin; empty when it was not.

@@ -57,10 +57,12 @@ options:
       - V(config) the C(config.json) of the container's bundle. The values of the environment variables
         that M(oci_runtime.runc.runc_container) got through its C(secret_env) option (named in the
         C(oci_runtime.runc.secret-env) annotation) read C(********); see O(mask_env) to mask every value.
+      - V(network) the container's network mode, and for a CNI network its interfaces, addresses and
+        published ports.
       - V(version) and V(features) describe the runtime, in RV(runtime).
     type: list
     elements: str
-    choices: [state, processes, stats, version, features, config]
+    choices: [state, processes, stats, version, features, config, network]
     default: [state]
   ps_args:
     description: Arguments for C(ps) in the processes table, for example V([-o, "pid,rss,args"]).
@@ -68,7 +70,7 @@ options:
     type: list
     elements: str
   max_workers:
-    description: How many containers are queried at the same time for processes, stats and config.
+    description: How many containers are queried at the same time for processes, stats, config and network.
     type: int
     default: 8
   mask_env:
@@ -217,6 +219,19 @@ containers:
           O(mask_env=true), read C(********).
       type: dict
       returned: when O(gather) includes V(config) and the container exists
+    network:
+      description:
+        - The container's network, from its C(config.json) and, for a CNI network of
+          M(oci_runtime.runc.runc_container), the result its plugins gave (as that module's C(network)
+          return value); null when C(config.json) cannot be read.
+        - C(mode) is V(none) (a namespace of its own, loopback only), V(host), V(path) (a namespace it
+          joined, in C(namespace)) or V(cni) (with C(network), C(interfaces), C(ips) and C(ports)).
+      type: dict
+      returned: when O(gather) includes V(network) and the container exists
+      sample: {mode: cni, namespace: /run/netns/runc-3f1c0a9e-web, network: web-net, ips: [10.88.0.5/16],
+               interfaces: [{name: eth0, mac: "0a:58:0a:58:00:05", sandbox: /run/netns/runc-3f1c0a9e-web,
+                             addresses: [10.88.0.5/16]}],
+               ports: [{host_port: 8080, container_port: 80, protocol: tcp, host_ip: ''}]}
     errors:
       description: Queries about this container that failed for another reason than the container
         stopping or going away.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test hosts for the Molecule scenarios: Linux network namespaces on this
 # machine, each reached over SSH at an address of its own, each with its own
-# mount and UTS namespace and its own runc state folder over /run/runc.
+# mount and UTS namespace and its own runc state folder over /run/runc, and
+# its own folders for what networking keeps (see HOST_FOLDERS).
 #
 #   testhosts.sh up PUBKEY NAME:N [NAME:N ...]   start hosts (idempotent)
 #   testhosts.sh down NAME [NAME ...]            stop them and remove everything
@@ -12,6 +13,18 @@
 # /var/lib/oci-runtime-runc-testhosts/NAME; run-runc/ there is what the
 # host sees as /run/runc.
 set -euo pipefail
+
+# What a host sees of its own at these paths, as separate machines would:
+# its runc state, its named network namespaces, its CNI networks, address
+# leases and runc_container's network state files. Folder in the host's
+# directory:path it is bound over.
+HOST_FOLDERS=(
+  run-runc:/run/runc
+  run-netns:/run/netns
+  cni-net.d:/etc/cni/net.d
+  var-lib-cni:/var/lib/cni
+  networks:/var/lib/oci-runtime-runc/networks
+)
 
 BASE=/var/lib/oci-runtime-runc-testhosts
 BRIDGE=ocirunc-br0
@@ -32,7 +45,11 @@ sshd_pid() {
 up() {
   local pubkey=$1 spec name index dir ns
   shift
-  mkdir -p /run/sshd /run/runc
+  local entry
+  mkdir -p /run/sshd
+  for entry in "${HOST_FOLDERS[@]}"; do
+    mkdir -p "${entry#*:}"
+  done
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
     ip addr add "$NET.1/24" dev "$BRIDGE"
@@ -46,7 +63,9 @@ up() {
     if sshd_pid "$name" >/dev/null; then
       continue
     fi
-    mkdir -p "$dir/run-runc"
+    for entry in "${HOST_FOLDERS[@]}"; do
+      mkdir -p "$dir/${entry%%:*}"
+    done
     chmod 0700 "$dir"
     [[ -f $dir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
     install -m 0600 "$pubkey" "$dir/authorized_keys"
@@ -134,7 +153,10 @@ check() {
 
 # Runs inside the host's new mount and UTS namespaces (see up).
 start_sshd() {
-  mount --bind "$1/run-runc" /run/runc
+  local entry
+  for entry in "${HOST_FOLDERS[@]}"; do
+    mount --bind "$1/${entry%%:*}" "${entry#*:}"
+  done
   hostname "$2"
   exec /usr/sbin/sshd -f "$1/sshd_config"
 }
