@@ -24,6 +24,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._image_identity i
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import format_path
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import ALIVE, current_state, stop
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _network as net
+from ansible_collections.oci_runtime.runc.plugins.module_utils._network import ANNOTATION_NETWORK
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import (
     ignored_parts,
@@ -364,11 +365,16 @@ class ContainerManager(ContainerTask):
             before = known.config if known.config is not None else (disk_config or {})
             changed_paths = config_differences(cfg.without_resources(without_paths(before, paths)),
                                                cfg.without_resources(without_paths(desired, paths)))
+            network_path = format_path(('annotations', ANNOTATION_NETWORK))
+            network_changed = network_path in changed_paths
+            if network_changed:
+                changed_paths.remove(network_path)
+                self.recreate_reasons.append('network: its config list, ports or interface changed')
             if changed_paths:
                 self.recreate_reasons.append('config: %s' % ', '.join(changed_paths))
             if changed_options:
                 self.recreate_reasons.append('create options: %s' % ', '.join(changed_options))
-            if not (changed_paths or changed_options):
+            if not (changed_paths or changed_options or network_changed):
                 self.recreate_reasons.append('config: differs from the one the container was created with')
         updatable, other = cfg.resource_changes(resources_without(known.resources, paths),
                                                 resources_without(cfg.resources_of(desired), paths))
@@ -473,7 +479,7 @@ class ContainerManager(ContainerTask):
             self.take_down_network(force=True)
             if self.replaced_network is not None:
                 # The previous network's config under a new CNI container id (its address may differ).
-                net.set_up(dict(self.replaced_network, cni_id=net.new_state_id(self.replaced_network['name'])),
+                net.set_up(dict(self.replaced_network, cni_id=net.new_id(self.replaced_network['name'])),
                            self.network_action)
             self.restore_config()
             self.runc.create(self.container_id, old_bundle, CreateOptions(
@@ -566,11 +572,7 @@ class ContainerManager(ContainerTask):
             for path in self.network_plan.plugin_paths():
                 self.network_action([path, 'ADD', state['namespace'], state['interface']])
             return None
-        state = net.set_up(state, self.network_action)
-        for index, failure in sorted(state['unchecked'].items()):
-            self.module.warn('network: the CHECK of plugin %s fails right after its ADD (%s); later runs do not '
-                             'ask it' % (state['conflist']['plugins'][int(index)]['type'], failure))
-        return state
+        return net.set_up(state, self.network_action)
 
     def take_down_network(self, force, keep=False):
         """DEL the container's cni network, if it has one, and remove its namespace.
@@ -578,6 +580,14 @@ class ContainerManager(ContainerTask):
         keep: remember it, to set it up again should the re-creation fail.
         """
         state = net.read_state(self.network_name)
+        if state is None and net.damaged_state(self.network_name):
+            self.network_action(['ip', 'netns', 'delete', self.network_name])
+            if not self.check_mode:
+                net.tear_down_damaged(self.network_name, self.network_action)
+                self.module.warn('network: %s was damaged: without the network\'s config DEL could not run (an '
+                                 'address lease may stay); the namespace, its rules and the file were removed'
+                                 % net.state_path(self.network_name))
+            return
         if state is None:
             return
         if self.check_mode:
@@ -677,6 +687,11 @@ class ContainerManager(ContainerTask):
         """Walk the container from its current status to the desired one; return the final status."""
         status = state['status'] if state else 'absent'
         wanted = self.params['state']
+        if status != 'absent':
+            # Whatever the task does next may take the network down: never in somebody else's namespace.
+            foreign = net.namespace_problem(self.network_name, state.get('pid'))
+            if foreign and net.read_state(self.network_name) is not None:
+                raise TaskError(foreign)
         if wanted == 'absent':
             if status == 'absent':
                 # The network of a container a reboot took away: DEL gives its addresses back.

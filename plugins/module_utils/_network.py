@@ -22,10 +22,12 @@ import errno
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,6 +54,11 @@ _PLUGIN_TYPE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$')
 _SUPPORTED_VERSIONS = ('0.3.0', '0.3.1', '0.4.0', '1.0.0')
 _CHECK_VERSIONS = ('0.4.0', '1.0.0')
 _CONFIG_SUFFIXES = ('.conflist', '.conf', '.json')
+# A plugin call may take at most a day: beyond that a number is a mistake (and Python's own limit
+# for a timeout is near).
+MAX_TIMEOUT = 86400
+# host_ip values that mean every address of the host, as the empty string does.
+_EVERY_ADDRESS = ('', '0.0.0.0', '::')
 
 
 class NetworkError(TaskError):
@@ -61,8 +68,11 @@ class NetworkError(TaskError):
 # -- what the task asks ------------------------------------------------------------------------
 
 def namespace_name(root, container_id):
-    """The /run/netns name of a container's CNI namespace: one per runc root and id, never shared by two."""
-    root_key = hashlib.sha256(os.path.normpath(root).encode('utf-8')).hexdigest()[:8]
+    """The /run/netns name of a container's CNI namespace: one per runc root and id, never shared by two.
+
+    The root's real path: the same root named through a link is the same root.
+    """
+    root_key = hashlib.sha256(os.path.realpath(root).encode('utf-8')).hexdigest()[:8]
     if _CNI_NAME.match(container_id) and len(container_id) <= 200:
         return 'runc-%s-%s' % (root_key, container_id)
     return 'runc-%s-%s' % (root_key, hashlib.sha256(container_id.encode('utf-8')).hexdigest()[:24])
@@ -112,9 +122,10 @@ def cni_ports(ports):
 
 
 def same_host_port(mapping, other):
-    """Whether two portMappings take the same port of the host (an empty hostIP is every address)."""
+    """Whether two portMappings take the same port of the host (an empty hostIP, 0.0.0.0 or :: is every address)."""
     return ((mapping.get('hostPort'), mapping.get('protocol')) == (other.get('hostPort'), other.get('protocol'))
-            and (not mapping.get('hostIP') or not other.get('hostIP') or mapping['hostIP'] == other['hostIP']))
+            and (mapping.get('hostIP') in _EVERY_ADDRESS or other.get('hostIP') in _EVERY_ADDRESS
+                 or mapping['hostIP'] == other['hostIP']))
 
 
 def checked_conflist(conflist, source):
@@ -196,30 +207,37 @@ class Plan:
                               '(such as /run/netns/NAME), got %r' % (self.path,))
         self.conflist = None
         self.ports = []
-        self.interface = value.get('interface') or 'eth0'
-        self.plugin_dirs = list(value.get('plugin_dirs') or DEFAULT_PLUGIN_DIRS)
+        self.interface = 'eth0' if value.get('interface') is None else value['interface']
+        self.plugin_dirs = list(DEFAULT_PLUGIN_DIRS if value.get('plugin_dirs') is None else value['plugin_dirs'])
         self.timeout = 60.0 if value.get('timeout') is None else value['timeout']
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or self.timeout <= 0:
-            raise ConfigError('network: timeout: %r is not a number of seconds above 0' % (self.timeout,))
+        if not _seconds(self.timeout):
+            raise ConfigError('network: timeout: %r is not a number of seconds above 0 and at most %d'
+                              % (self.timeout, MAX_TIMEOUT))
         self.name = namespace_name(root, container_id)
         self.namespace = os.path.join(NETNS_DIR, self.name)
         self.owner = {'root': os.path.normpath(root), 'id': container_id}
         if self.mode != 'cni':
             return
-        if bool(value.get('name')) == bool(value.get('config')):
+        if (value.get('name') is None) == (value.get('config') is None):
             raise ConfigError('network: mode cni needs either name (a network in config_dir) or config (one given '
-                              'inline), not %s' % ('both' if value.get('name') else 'neither'))
-        if len(self.interface) > 15 or not re.match(r'^[A-Za-z0-9_.\-]+$', self.interface):
-            raise ConfigError('network: interface %r is not an interface name (at most 15 letters, digits, _ . -)'
+                              'inline), not %s' % ('neither' if value.get('name') is None else 'both'))
+        if not isinstance(self.interface, str) or len(self.interface) > 15 or self.interface in ('.', '..') \
+                or not re.match(r'^[A-Za-z0-9_.\-]+$', self.interface):
+            raise ConfigError('network: interface %r is not an interface name (1 to 15 letters, digits, _ . -)'
                               % (self.interface,))
+        config_dir = value.get('config_dir') or DEFAULT_CONFIG_DIR
+        if not os.path.isabs(config_dir):
+            raise ConfigError('network: config_dir: %r is relative; give an absolute path' % (config_dir,))
+        if not self.plugin_dirs:
+            raise ConfigError('network: plugin_dirs: give at least one folder of CNI plugins')
         for folder in self.plugin_dirs:
             if not isinstance(folder, str) or not os.path.isabs(folder) or ':' in folder:
                 raise ConfigError('network: plugin_dirs: %r is not an absolute path without ":"' % (folder,))
         self.ports = cni_ports(value.get('ports'))
-        if value.get('config'):
+        if value.get('config') is not None:
             self.conflist = checked_conflist(value['config'], 'config')
         elif on_host:
-            self.conflist = find_conflist(value['name'], value.get('config_dir') or DEFAULT_CONFIG_DIR)
+            self.conflist = find_conflist(value['name'], config_dir)
         if self.conflist is not None and self.ports and not any(
                 (plugin.get('capabilities') or {}).get('portMappings') for plugin in self.conflist['plugins']):
             raise ConfigError('network: ports: network %s has no plugin with the portMappings capability '
@@ -255,19 +273,25 @@ class Plan:
 
 # -- the host's side -------------------------------------------------------------------------------
 
+def _seconds(value):
+    """Whether a value is a timeout the plugins can be given: a finite number of seconds, 0 < value <= a day."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 < value <= MAX_TIMEOUT)
+
+
 def _sound_state(state, name):
     """Whether a state file holds what new_state and set_up write, of the right types."""
-    def number(value):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
     ports = state.get('ports')
     plugin_dirs = state.get('plugin_dirs')
+    if not _seconds(state.get('timeout')):
+        return False
     try:
         checked_conflist(state.get('conflist'), 'state')
     except ConfigError:
         return False
     return (state.get('name') == name and state.get('namespace') == os.path.join(NETNS_DIR, name)
             and isinstance(state.get('cni_id'), str) and isinstance(state.get('interface'), str)
-            and isinstance(state.get('owner'), dict) and number(state.get('timeout')) and state['timeout'] > 0
+            and isinstance(state.get('owner'), dict)
             and isinstance(plugin_dirs, list) and all(isinstance(folder, str) for folder in plugin_dirs)
             and isinstance(ports, list) and all(
                 isinstance(port, dict) and isinstance(port.get('hostPort'), int)
@@ -287,6 +311,11 @@ def read_state(name):
     return state if _sound_state(state, name) else None
 
 
+def damaged_state(name):
+    """Whether a state file is there but not sound (cut short, edited): the collection's, but of no use to DEL."""
+    return os.path.lexists(state_path(name)) and read_state(name) is None
+
+
 def _namespace_identity(path):
     found = os.stat(path)
     return found.st_dev, found.st_ino
@@ -297,8 +326,9 @@ def namespace_problem(name, pid):
     path = os.path.join(NETNS_DIR, name)
     if not os.path.lexists(path):
         return None
-    if read_state(name) is None:
-        return ('network: %s exists and the collection did not make it (no sound %s); it is left alone'
+    if read_state(name) is None and not damaged_state(name):
+        return ('network: %s exists without the collection\'s state file %s, which marks the namespaces it made; '
+                'it is left alone (remove it with ip netns delete if it is one the collection made)'
                 % (path, state_path(name)))
     if pid:
         try:
@@ -367,6 +397,10 @@ class PluginFailure(Exception):
     """A CNI plugin failed; the message names it and carries its own."""
 
 
+class PortFailure(Exception):
+    """A published port the network set up cannot serve; the message names the option."""
+
+
 class Cni:
     """Runs a network's plugins in order (DEL in reverse), as the CNI spec's runtime does.
 
@@ -404,9 +438,13 @@ class Cni:
             raise PluginFailure('plugin %s is not in %s' % (plugin['type'], ', '.join(self.state['plugin_dirs'])))
         if command != 'CHECK':
             self.record([path, command, self.state['namespace'], self.state['interface']])
+        # A session of its own: on a timeout the plugin and whatever it started are killed together.
+        # setpriv makes it die with the module too: a plugin left running by a killed task would add
+        # its rules after the next run removed what the task had made.
+        setpriv = shutil.which('setpriv', path=tool_environment()['PATH'])
+        argv = [setpriv, '--pdeathsig', 'KILL', '--', path] if setpriv else [path]
         try:
-            # A session of its own: on a timeout the plugin and whatever it started are killed together.
-            process = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                        env=self._environment(command), close_fds=True, start_new_session=True)
         except OSError as error:
             raise PluginFailure('plugin %s (%s) cannot run: %s' % (plugin['type'], command, error))
@@ -501,14 +539,14 @@ def _run_host_command(argv, record):
                            % (' '.join(argv), finished.stderr.decode('utf-8', 'replace').strip()))
 
 
-def new_state_id(name):
+def new_id(name):
     """A CNI container id of each set-up: rules a plugin could not remove for an earlier one (bridge
     leaves its masquerade rules when the namespace was lost) never collide with the new ones."""
     return '%s-%s' % (name, secrets.token_hex(4))
 
 
 def new_state(plan):
-    return {'name': plan.name, 'cni_id': new_state_id(plan.name), 'namespace': plan.namespace,
+    return {'name': plan.name, 'cni_id': new_id(plan.name), 'namespace': plan.namespace,
             'owner': plan.owner, 'conflist': plan.conflist, 'ports': plan.ports, 'interface': plan.interface,
             'plugin_dirs': plan.plugin_dirs, 'timeout': plan.timeout, 'digest': plan.digest(),
             'host_namespace': own_network_namespace(), 'result': None, 'unchecked': {}}
@@ -557,6 +595,14 @@ def set_up(state, record):
             _run_host_command(['ip', '-n', name, 'link', 'set', 'lo', 'up'], record)
         cni = Cni(state, record)
         state['result'] = cni.add()
+        addresses = [ip.get('address') or '' for ip in state['result'].get('ips') or [] if isinstance(ip, dict)]
+        for index, port in enumerate(state['ports']):
+            family_there = any((':' in address) == (':' in port['hostIP']) for address in addresses)
+            if port['hostIP'] not in _EVERY_ADDRESS and not family_there:
+                raise PortFailure('network: ports[%d]: host_ip %s is an IPv%s address and the container got none '
+                                  'of that kind from network %s' % (index, port['hostIP'],
+                                                                    '6' if ':' in port['hostIP'] else '4',
+                                                                    state['conflist']['name']))
         if checks(state):
             state['unchecked'] = {str(index): failure for index, failure in cni.failing_checks().items()}
         write_atomically(state_path(name), json.dumps(state, sort_keys=True))
@@ -569,6 +615,8 @@ def set_up(state, record):
             if isinstance(error, PluginFailure):
                 raise NetworkError('network: %s; removing what it made failed too: %s' % (error, again))
             raise
+        if isinstance(error, PortFailure):
+            raise NetworkError('%s; nothing of the network was left' % error)
         if isinstance(error, PluginFailure):
             raise NetworkError('network: %s (network %s); %s' % (
                 error, state['conflist']['name'],
@@ -600,25 +648,29 @@ def _saved_rules(save_command):
     return rules
 
 
-def remove_left_rules(cni_id, record):
-    """Remove the iptables rules that name this set-up's CNI container id, and the chains they leave empty.
+def remove_left_rules(name, record):
+    """Remove the iptables rules that name a set-up of this container, and the chains only they jumped to.
 
     The plugins' DEL removes them, except when it cannot: the bridge plugin leaves its masquerade
-    rules when the container's interface is gone. The id is the collection's own (new_state), so
-    these rules were made for this container and nothing else.
+    rules when the container's interface is gone, portmap its chain when its DEL fails. Their
+    comments name the CNI container id, which is the collection's own (new_id): such rules were
+    made for this container and nothing else. A chain one of them jumped to (portmap's CNI-DN-...,
+    bridge's CNI-...) that no other rule jumps to is the container's too: flushed and removed.
     """
-    marker = 'id: "%s"' % cni_id
+    marker = re.compile(r'id: "%s-[0-9a-f]{8}"' % re.escape(name))
     for save_command, command in (('iptables-save', 'iptables'), ('ip6tables-save', 'ip6tables')):
-        left = [(table, rule) for table, rule in _saved_rules(save_command) if any(marker in word for word in rule)]
+        left = [(table, rule) for table, rule in _saved_rules(save_command)
+                if any(marker.search(word) for word in rule)]
         chains = set()
         for table, rule in left:
             _run_host_command([command, '-w', '-t', table, '-D'] + rule[1:], record)
             chains.update((table, rule[index + 1]) for index, word in enumerate(rule[:-1])
-                          if word in ('-j', '--jump') and rule[index + 1].startswith('CNI-'))
+                          if word in ('-j', '--jump', '-g', '--goto') and rule[index + 1].startswith('CNI-'))
         remaining = _saved_rules(save_command)
         for table, chain in sorted(chains):
-            used = any(rule[1] == chain or chain in rule[2:] for rule_table, rule in remaining if rule_table == table)
-            if not used:
+            jumped_to = any(chain in rule[2:] for rule_table, rule in remaining if rule_table == table)
+            if not jumped_to:
+                _run_host_command([command, '-w', '-t', table, '-F', chain], record)
                 _run_host_command([command, '-w', '-t', table, '-X', chain], record)
 
 
@@ -638,7 +690,7 @@ def tear_down(state, record, force=False):
                                % (failure, state['namespace'], state_path(state['name'])))
         refused.append(str(failure))
     try:
-        remove_left_rules(state['cni_id'], record)
+        remove_left_rules(state['name'], record)
     except NetworkError as error:
         # Whatever made the rule go meanwhile (a reload of the firewall) is no reason to keep the rest.
         refused.append(str(error))
@@ -654,6 +706,46 @@ def tear_down(state, record, force=False):
     except FileNotFoundError:
         pass
     return refused
+
+
+def _namespace_addresses(name):
+    """The global addresses of the interfaces in a named namespace (none when it cannot be read)."""
+    try:
+        finished = subprocess.run(['ip', '-n', name, '-o', 'addr', 'show', 'scope', 'global'], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, check=False, timeout=60, env=tool_environment())
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    addresses = []
+    for line in finished.stdout.decode('utf-8', 'replace').splitlines():
+        words = line.split()
+        if len(words) > 3 and words[2] in ('inet', 'inet6'):
+            addresses.append(words[3].split('/')[0])
+    return addresses
+
+
+def _remove_rules_of_addresses(addresses, record):
+    """Remove the rules that match exactly one of these container addresses (the firewall plugin's)."""
+    wanted = {'%s/%d' % (address, 128 if ':' in address else 32) for address in addresses}
+    for save_command, command in (('iptables-save', 'iptables'), ('ip6tables-save', 'ip6tables')):
+        for table, rule in _saved_rules(save_command):
+            if any(word in ('-s', '-d', '--source', '--destination') and rule[index + 1] in wanted
+                   for index, word in enumerate(rule[:-1])):
+                _run_host_command([command, '-w', '-t', table, '-D'] + rule[1:], record)
+
+
+def tear_down_damaged(name, record):
+    """What can be removed of a network whose state file is damaged: its rules and namespace, and the file.
+
+    Without the network's config DEL cannot run: the rules naming the container's set-ups go, and
+    those naming the addresses its namespace holds (they are the container's alone), but an
+    address lease of its IPAM plugin may stay.
+    """
+    remove_left_rules(name, record)
+    if os.path.lexists(os.path.join(NETNS_DIR, name)):
+        _remove_rules_of_addresses(_namespace_addresses(name), record)
+        _run_host_command(['ip', 'netns', 'delete', name], record)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(state_path(name))
 
 
 def attachable(state, pid):
@@ -704,7 +796,10 @@ def summary(state):
         index = ip.get('interface')
         if isinstance(index, int) and 0 <= index < len(interfaces):
             interfaces[index]['addresses'].append(ip.get('address'))
+    plugins = state['conflist']['plugins']
     return {'mode': 'cni', 'namespace': state['namespace'], 'network': state['conflist']['name'],
+            'unchecked': [plugins[int(index)]['type'] for index in sorted(state.get('unchecked') or {}, key=int)
+                          if int(index) < len(plugins)],
             'interfaces': [item for item in interfaces if item.get('sandbox')],
             'ips': ips, 'ports': [{'host_port': port.get('hostPort'), 'container_port': port.get('containerPort'),
                                    'protocol': port.get('protocol'), 'host_ip': port.get('hostIP')}

@@ -772,7 +772,12 @@ network:
       description: The published ports (C(host_port), C(container_port), C(protocol), C(host_ip)).
       type: list
       elements: dict
-  sample: {mode: cni, namespace: /run/netns/runc-3f1c0a9e-web, network: web-net, ips: [10.88.0.5/16],
+    unchecked:
+      description: Plugins left out of C(CHECK), because their C(CHECK) failed right after their C(ADD)
+        (see docs/networking.md).
+      type: list
+      elements: str
+  sample: {mode: cni, unchecked: [], namespace: /run/netns/runc-3f1c0a9e-web, network: web-net, ips: [10.88.0.5/16],
            interfaces: [{name: eth0, mac: "0a:58:0a:58:00:05", sandbox: /run/netns/runc-3f1c0a9e-web,
                          addresses: [10.88.0.5/16]}],
            ports: [{host_port: 8080, container_port: 80, protocol: tcp, host_ip: ''}]}

@@ -139,7 +139,7 @@ def test_the_summary_keeps_the_container_side_and_names_ports_as_the_task_does()
                                        {'name': 'eth0', 'mac': 'cc', 'sandbox': '/run/netns/n'}],
                         'ips': [{'address': '10.88.0.5/16', 'interface': 2}, 'garbage']}}
     assert summary(state) == {
-        'mode': 'cni', 'namespace': '/run/netns/n', 'network': 'web-net', 'ips': ['10.88.0.5/16'],
+        'mode': 'cni', 'namespace': '/run/netns/n', 'network': 'web-net', 'ips': ['10.88.0.5/16'], 'unchecked': [],
         'interfaces': [{'name': 'eth0', 'mac': 'cc', 'sandbox': '/run/netns/n', 'addresses': ['10.88.0.5/16']}],
         'ports': [{'host_port': 8080, 'container_port': 80, 'protocol': 'tcp', 'host_ip': ''}]}
 
@@ -151,3 +151,34 @@ def test_the_mode_of_a_config_without_a_state_file():
     assert network_of(config({'type': 'network'}), '/nowhere', 'web') == {'mode': 'none', 'namespace': None}
     assert network_of(config({'type': 'network', 'path': '/run/netns/blue'}), '/nowhere', 'web') == {
         'mode': 'path', 'namespace': '/run/netns/blue'}
+
+
+def test_every_address_takes_the_port_of_each_address():
+    with pytest.raises(ConfigError, match=r'ports\[1\]: host port 8080/tcp is published by ports\[0\] too'):
+        cni_ports([{'host_port': 8080, 'container_port': 80, 'host_ip': '0.0.0.0'},
+                   {'host_port': 8080, 'container_port': 80, 'host_ip': '127.0.0.1'}])
+
+
+@pytest.mark.parametrize('timeout', [0, -5, float('inf'), float('nan'), 1e9, True, 'soon'])
+def test_timeouts_the_plugins_cannot_be_given_are_refused(timeout):
+    with pytest.raises(ConfigError, match='^network: timeout: '):
+        Plan({'mode': 'cni', 'config': BRIDGE, 'timeout': timeout}, '/run/runc', 'web', on_host=False)
+
+
+@pytest.mark.parametrize('value, message', [
+    ({'mode': 'cni', 'config': {}}, "cniVersion None is not one"),
+    ({'mode': 'cni', 'config': BRIDGE, 'interface': ''}, "interface '' is not an interface name"),
+    ({'mode': 'cni', 'config': BRIDGE, 'interface': '..'}, "interface '..' is not an interface name"),
+    ({'mode': 'cni', 'config': BRIDGE, 'plugin_dirs': []}, 'plugin_dirs: give at least one folder'),
+    ({'mode': 'cni', 'name': 'web-net', 'config_dir': 'net.d'}, "config_dir: 'net.d' is relative"),
+])
+def test_empty_values_are_refused_not_replaced(value, message):
+    with pytest.raises(ConfigError) as raised:
+        Plan(value, '/run/runc', 'web', on_host=False)
+    assert message in str(raised.value)
+
+
+def test_a_root_named_through_a_link_is_the_same_root(tmp_path):
+    (tmp_path / 'root').mkdir()
+    (tmp_path / 'link').symlink_to(tmp_path / 'root')
+    assert namespace_name(str(tmp_path / 'link'), 'web') == namespace_name(str(tmp_path / 'root'), 'web')
