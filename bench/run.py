@@ -44,6 +44,10 @@ GOALS = {
     'info_stats_ratio_vs_shell_loop': ('<', 1.0),
     'bundle_ratio_vs_copy_unpack': ('<=', 1.2),
     'bundle_noop_ratio_vs_runc_container': ('<=', 1.0),
+    'batch_noop_ratio_vs_command': ('<=', 0.1),
+    'batch_noop_ratio_vs_runc_container': ('<=', 0.05),
+    'batch_create_ratio_vs_runc_container': ('<=', 0.5),
+    'batch_runc_calls_per_noop_task': ('==', 1.0),
 }
 
 
@@ -229,10 +233,12 @@ def measure_converge(count, repeats):
     remove_podman_containers()
     ways = {
         'runc_container': playbook('runc_container.yml', count),
+        'runc_containers': playbook('runc_containers.yml', count),
         'command': playbook('command.yml', count, bench_mode='noop'),
         'podman': playbook('podman_container.yml', count, env=podman_env()),
     }
-    results = {'create_runc_container': timed(*ways['runc_container'])}
+    results = {'create_runc_container': timed(*ways['runc_container']),
+               'create_runc_containers': timed(*ways['runc_containers'])}
     command_bundles(count)
     results['create_command'] = timed(*playbook('command.yml', count, bench_mode='create'))
     remove_runc_containers('cmd-')
@@ -266,6 +272,19 @@ def measure_runc_calls(count):
     subcommands = sorted({next((word for word in call if not word.startswith('-') and word != ROOT), '?')
                           for call in calls})
     return len(calls) / count, subcommands
+
+
+def measure_batch_calls(count):
+    """How many runtime calls a no-op runc_containers task of N containers makes (the goal: the list alone)."""
+    recordings = os.path.join(BENCH_DIR, 'recordings')
+    recording = os.path.join(recordings, 'calls.log')
+    argv, env = playbook('runc_containers.yml', count, bench_runtime=os.path.join(recordings, 'runc'))
+    run(argv, env=env)
+    if os.path.exists(recording):
+        os.unlink(recording)
+    run(argv, env=env)
+    with open(recording) as stream:
+        return len([line for line in stream if line.strip()])
 
 
 def bundle_playbook(name, count, prefix, **extra_vars):
@@ -451,6 +470,7 @@ def main():
             results['converge'][str(count)] = measure_converge(count, repeats)
         log('runc calls per no-op task')
         calls, subcommands = measure_runc_calls(counts[0])
+        batch_calls = measure_batch_calls(counts[0])
         log('runc_bundle: 3-layer image, %d fresh bundles a way, no-op over N=%d' % (bundle_samples, counts[0]))
         image_bytes = build_image()
         bundle = measure_bundle(counts[0], bundle_samples, repeats)
@@ -468,6 +488,10 @@ def main():
         'create_ratio_vs_command': largest['create_runc_container'] / largest['create_command'],
         'create_ratio_vs_podman': largest['create_runc_container'] / largest['create_podman'],
         'runc_calls_per_noop': calls,
+        'batch_noop_ratio_vs_command': largest['noop_runc_containers'] / largest['noop_command'],
+        'batch_noop_ratio_vs_runc_container': largest['noop_runc_containers'] / largest['noop_runc_container'],
+        'batch_create_ratio_vs_runc_container': largest['create_runc_containers'] / largest['create_runc_container'],
+        'batch_runc_calls_per_noop_task': float(batch_calls),
         'runc_subcommands_per_noop': subcommands,
         'info': dict(info, containers=info_count, workers=workers),
         'info_stats_ratio_vs_parallel_floor': info['info_stats_module_on_host'] / info['info_stats_parallel_floor'],
@@ -491,13 +515,15 @@ def main():
 
 
 def print_table(results, counts, info_count):
-    print('\n%-46s %10s %10s %10s' % ('converge, seconds (median)', 'runc_ctr', 'command', 'podman'))
+    print('\n%-46s %10s %10s %10s %10s' % ('converge, seconds (median)', 'runc_ctr', 'runc_ctrs', 'command',
+                                           'podman'))
     for count in counts:
         row = results['converge'][str(count)]
         for phase in ('create', 'noop'):
             label = '%s, N=%d' % (phase, count)
-            print('%-46s %10.2f %10.2f %10.2f' % (label, row['%s_runc_container' % phase],
-                                                  row['%s_command' % phase], row['%s_podman' % phase]))
+            print('%-46s %10.2f %10.2f %10.2f %10.2f' % (label, row['%s_runc_container' % phase],
+                                                         row['%s_runc_containers' % phase],
+                                                         row['%s_command' % phase], row['%s_podman' % phase]))
     info = results['info']
     print('\nrunc_info gather=stats over %d containers: module on the host %.2fs, ad hoc end to end %.2fs, '
           'shell loop %.2fs, parallel floor %.2fs'
@@ -521,7 +547,9 @@ def print_table(results, counts, info_count):
                 'create_ratio_vs_podman', 'runc_calls_per_noop', 'info_stats_ratio_vs_parallel_floor',
                 'info_stats_ratio_vs_shell_loop', 'info_adhoc_ratio_vs_parallel_floor',
                 'info_adhoc_ratio_vs_shell_loop', 'bundle_ratio_vs_copy_unpack', 'bundle_ratio_vs_unpack',
-                'bundle_noop_ratio_vs_runc_container'):
+                'bundle_noop_ratio_vs_runc_container', 'batch_noop_ratio_vs_command',
+                'batch_noop_ratio_vs_runc_container', 'batch_create_ratio_vs_runc_container',
+                'batch_runc_calls_per_noop_task'):
         goal = results['goals'].get(key, {})
         print('%-40s %10.2f %12s %8s' % (key, results[key], goal.get('goal', '(reported)'), goal.get('verdict', '')))
     print('\nrunc subcommands of a no-op run: %s' % ', '.join(results['runc_subcommands_per_noop']))

@@ -103,13 +103,22 @@ def config_differences(before, after, path=()):
     return []
 
 
-class ContainerManager(ContainerTask):
-    """Brings one container to the state the task describes."""
+# A container's state not read yet (None is read, and absent).
+NOT_READ = object()
 
-    def __init__(self, module):
+
+class ContainerManager(ContainerTask):
+    """Brings one container to the state the task describes.
+
+    runc_container runs one; runc_containers one per item, each given the state its
+    single ``runc list`` read (``listed``) and the default spec the items share.
+    """
+
+    def __init__(self, module, listed=NOT_READ, default_spec=None):
         super().__init__(module)
+        self.listed = listed
         self.record = Record(self.root, self.container_id)
-        self.default_spec = DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
+        self.default_spec = default_spec or DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
         self.recreate_reasons = []
         self.config_backup = None   # (path, bytes or None) of config.json before this task wrote it
         self.desired = None
@@ -162,8 +171,12 @@ class ContainerManager(ContainerTask):
                 if self.network_plan.mode == 'cni' and (os.geteuid() != 0 or params['rootless'] == 'true'):
                     raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
                                     'the CNI plugins change the host\'s network')
-            if not self.bundle and current_state(self.runc, self.container_id) is None:
+            if not self.bundle and self.current_state() is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
+
+    def current_state(self):
+        """The container's state before the task acted: as runc_containers listed it, else runc state."""
+        return current_state(self.runc, self.container_id) if self.listed is NOT_READ else self.listed
 
     def stop_signal(self, image_base):
         """kill_signal, else the image's StopSignal for a bundle runc_bundle made, else SIGTERM."""
@@ -773,7 +786,7 @@ class ContainerManager(ContainerTask):
             prune_orphans(self.root)
 
     def manage(self):
-        state = current_state(self.runc, self.container_id)
+        state = self.current_state()
         if state and self.params['kill_signal'] is None and self.image_base is None and state.get('bundle'):
             # A task without bundle (state=absent, say) stops the container as its image asks.
             self.kill_signal = self.stop_signal(image_config_of(state['bundle']))

@@ -32,10 +32,12 @@ ANNOTATION_RESOURCES_DIGEST = 'oci_runtime.runc.resources-digest'
 # Names (never values) of the environment variables that came from secret_env,
 # comma separated, so that readers such as runc_info can mask their values.
 ANNOTATION_SECRET_ENV = 'oci_runtime.runc.secret-env'
+# The runc_containers project a container belongs to: its prune removes only its own.
+ANNOTATION_PROJECT = 'oci_runtime.runc.project'
 # The digests describe the config and are left out of what is compared; the
 # secret names are part of the config. Users may set none of them.
 OWN_ANNOTATIONS = (ANNOTATION_CONFIG_DIGEST, ANNOTATION_RESOURCES_DIGEST)
-RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV, ANNOTATION_NETWORK)
+RESERVED_ANNOTATIONS = OWN_ANNOTATIONS + (ANNOTATION_SECRET_ENV, ANNOTATION_NETWORK, ANNOTATION_PROJECT)
 # What a masked value reads as, wherever the collection reports a config.
 MASKED_VALUE = '********'
 SECRET_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -157,7 +159,8 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
                               % (name,))
         if name in (params.get('env') or {}):
             raise ConfigError('secret_env: %s is in env too; name each variable once' % name)
-    own_annotations = {}
+    # runc_containers gives its items the project (runc_container's params have no such key).
+    own_annotations = {ANNOTATION_PROJECT: params['project']} if params.get('project') else {}
     apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle,
                                         'resolved_users': {} if resolved_users is None else resolved_users,
                                         'own_annotations': own_annotations})

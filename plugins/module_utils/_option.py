@@ -13,7 +13,8 @@ INFO = 'runc_info'
 CHECKPOINT = 'runc_checkpoint'
 BUNDLE = 'runc_bundle'
 IMAGE = 'runc_image'
-MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT, BUNDLE, IMAGE)
+CONTAINERS = 'runc_containers'
+MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT, BUNDLE, IMAGE, CONTAINERS)
 ALL = frozenset(MODULES)
 
 

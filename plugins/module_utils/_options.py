@@ -35,6 +35,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._option import ( 
     BUNDLE,
     CHECKPOINT,
     CONTAINER,
+    CONTAINERS,
     EXEC,
     IMAGE,
     INFO,
@@ -259,6 +260,13 @@ OPTIONS += [
                           choices=['state', 'processes', 'stats', 'version', 'features', 'config', 'network']),
            (INFO,)),
     Option('ps_args', dict(type='list', elements='str'), (INFO,)),
-    Option('max_workers', dict(type='int', default=8), (INFO,)),
+    Option('max_workers', dict(type='int', default=8), (INFO, CONTAINERS)),
     Option('mask_env', dict(type='bool', default=False), (INFO,)),
+
+    # runc_containers: the containers of a project, each item a runc_container task (docs/containers.md).
+    Option('project', dict(type='str', required=True), (CONTAINERS,), target='the annotation oci_runtime.runc.project'),
+    Option('containers', dict(type='list', elements='dict', default=[]), (CONTAINERS,),
+           target='one runc_container task per item'),
+    Option('defaults', dict(type='dict', default={}), (CONTAINERS,), target='every item\'s unset options'),
+    Option('prune', dict(type='bool', default=False), (CONTAINERS,), target='state=absent for the project\'s others'),
 ]

@@ -108,14 +108,15 @@ class ContainerTask:
         """A stdout/stderr path option: relative paths are relative to the bundle."""
         return in_bundle(self.params[name], bundle)
 
-    def fail(self, msg, **extra):
-        """Fail the task; changed says whether anything was changed on the way (a rollback, say)."""
+    def failure(self, msg, **extra):
+        """A failed result; changed says whether anything was changed on the way (a rollback, say)."""
         changed = bool(self.runc.mutations_run) and not self.check_mode
-        self.module.fail_json(msg=msg, changed=changed, actions=self.actions(), **extra)
+        return dict(extra, failed=True, msg=msg, changed=changed, actions=self.actions())
 
-    def run(self):
+    def outcome(self):
+        """The task's result: what manage() returned, or a failure naming the option at fault."""
         if self.option_problem:
-            self.module.fail_json(msg=self.option_problem, actions=[])
+            return dict(failed=True, msg=self.option_problem, changed=False, actions=[])
         try:
             self.validate()
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
@@ -127,12 +128,19 @@ class ContainerTask:
                     lock.undo_creation(self.container_id)
                     raise
         except TaskError as error:
-            self.fail(str(error))
+            return self.failure(str(error))
         except LockTimeout as error:
-            self.fail('lock_timeout: %s' % error)
+            return self.failure('lock_timeout: %s' % error)
         except RuncError as error:
-            self.fail(runtime_fault(error, self.failing_option(error)), **error_result(error))
+            return self.failure(runtime_fault(error, self.failing_option(error)), **error_result(error))
         except OSError as error:
             # A file the task reads or writes: name the option it came from.
-            self.fail('%s: %s' % (self.option_of_path(error.filename), error))
+            return self.failure('%s: %s' % (self.option_of_path(error.filename), error))
+        return result
+
+    def run(self):
+        result = self.outcome()
+        if result.get('failed'):
+            result.pop('failed')
+            self.module.fail_json(**result)
         self.module.exit_json(**result)
