@@ -72,7 +72,11 @@ def namespace_name(root, container_id):
 
     The root's real path: the same root named through a link is the same root.
     """
-    root_key = hashlib.sha256(os.path.realpath(root).encode('utf-8')).hexdigest()[:8]
+    try:
+        root = os.path.realpath(root)
+    except ValueError:
+        root = os.path.normpath(root)   # a NUL byte: runtime_option_problem refuses such a root anyway
+    root_key = hashlib.sha256(root.encode('utf-8', 'surrogateescape')).hexdigest()[:8]
     if _CNI_NAME.match(container_id) and len(container_id) <= 200:
         return 'runc-%s-%s' % (root_key, container_id)
     return 'runc-%s-%s' % (root_key, hashlib.sha256(container_id.encode('utf-8')).hexdigest()[:24])
