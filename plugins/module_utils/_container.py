@@ -464,13 +464,18 @@ class ContainerManager(ContainerTask):
         self.config_backup = None
 
     def replace_file(self, path, content):
+        """Replace config.json in one rename, 0600 from the start (it may hold secrets).
+
+        Not AnsibleModule.atomic_move: it changes the process's umask for a moment, which a
+        runc_containers item creating a container in another thread would inherit.
+        """
         handle, temporary = tempfile.mkstemp(prefix='.config.json.', dir=os.path.dirname(path))
         try:
             with os.fdopen(handle, 'wb') as stream:
                 stream.write(content)
-            self.module.atomic_move(temporary, path)
-            # atomic_move gives a new file the umask's mode; config.json may hold secrets.
-            os.chmod(path, 0o600)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.rename(temporary, path)
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)

@@ -12,6 +12,8 @@ decides what a container needs; it only fans the items out and sums them up.
 
 from __future__ import annotations
 
+import os
+
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -28,11 +30,12 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
     runtime_fault,
     runtime_option_problem,
 )
-from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, subcommand_of
 
-# The runtime options are the task's, shared by every item; the others are an item's.
+# The runtime options are the task's, shared by every item; the others (and their aliases) are an item's.
 RUNTIME_OPTIONS = frozenset(row.name for row in rows(CONTAINER) if row.modules == ALL)
-ITEM_OPTIONS = frozenset(argument_spec(CONTAINER)) - RUNTIME_OPTIONS
+ITEM_OPTIONS = frozenset(name for row in rows(CONTAINER) if row.name not in RUNTIME_OPTIONS
+                         for name in [row.name] + list(row.spec.get('aliases') or []))
 # What the summary counts, in the order it lists them.
 SUMMARY_KEYS = ('created', 'recreated', 'updated', 'started', 'stopped', 'removed', 'unchanged', 'failed')
 # Options of an item that stop a pruned container as its task would.
@@ -56,9 +59,17 @@ class ItemModule:
         self._module.atomic_move(source, destination)
 
 
+def raw_name(item):
+    """The name an item gives, when it gives one as a string (under the option or its alias)."""
+    if not isinstance(item, dict):
+        return None
+    name = item.get('name', item.get('id'))
+    return name if isinstance(name, str) else None
+
+
 def item_label(index, item):
-    name = item.get('name') if isinstance(item, dict) else None
-    return 'containers[%d]' % index + (' (%s)' % name if isinstance(name, str) else '')
+    name = raw_name(item)
+    return 'containers[%d]' % index + (' (%s)' % name if name is not None else '')
 
 
 class ContainersManager:
@@ -72,25 +83,38 @@ class ContainersManager:
     # -- input ---------------------------------------------------------------------------------
 
     def task_problem(self):
-        """What makes the whole task impossible (nothing is done then), or None."""
+        """What makes the whole task impossible before any item is read (nothing is done then), or None."""
         problem = runtime_option_problem(self.params)
         if problem:
             return problem
         project = self.params['project']
-        if not project or any(character.isspace() or character == '\0' for character in project):
-            return 'project: %r must be a non-empty name without white space' % (project,)
+        if not project or any(character.isspace() or character in ',\0' for character in project):
+            return 'project: %r must be a non-empty name without white space or commas' % (project,)
         if self.params['max_workers'] < 1:
             return 'max_workers: must be at least 1'
         unknown = sorted(set(self.params['defaults']) - ITEM_OPTIONS)
         if unknown:
             return self.unknown_message('defaults', unknown)
-        names = {}
-        for index, item in enumerate(self.params['containers']):
-            name = item.get('name') if isinstance(item, dict) else None
-            if isinstance(name, str) and name in names:
-                return ('containers: %s and %s name the same container; give each container once'
-                        % (item_label(names[name], item), item_label(index, item)))
-            names[name] = index
+        if {'name', 'id'} & set(self.params['defaults']):
+            return 'defaults: name is each item\'s own; give it in the items'
+        return None
+
+    @staticmethod
+    def items_problem(entries):
+        """Two items on one container, or on one bundle: refused as a whole, before anything is done."""
+        names, bundles = {}, {}
+        for index, (name, params, _problem, _before) in enumerate(entries):
+            if name is not None and name in names:
+                return ('containers: containers[%d] and containers[%d] name the same container %s; give each '
+                        'container once' % (names[name], index, name))
+            if name is not None:
+                names[name] = index
+            bundle = os.path.realpath(params['bundle']) if params and params.get('bundle') else None
+            if bundle is not None and bundle in bundles:
+                return ('containers: containers[%d] and containers[%d] have the same bundle %s; each container '
+                        'whose config the module writes needs a bundle of its own' % (bundles[bundle], index, bundle))
+            if bundle is not None:
+                bundles[bundle] = index
         return None
 
     @staticmethod
@@ -105,6 +129,13 @@ class ContainersManager:
                          % (', '.join(runtime), 'is' if len(runtime) == 1 else 'are'))
         return '%s: %s' % (where, '; '.join(parts))
 
+    def validate(self, merged):
+        """runc_container's argument check of merged options; its secrets join the values never shown."""
+        validated = self.validator.validate(merged)
+        # Secrets given in any form (a dict, "NAME=value" strings); an empty one hides nothing.
+        self.module.no_log_values.update(value for value in validated._no_log_values if value)
+        return validated
+
     def item_params(self, index, item):
         """(params, None) of one item, checked as runc_container checks its own; (None, message) when bad."""
         label = item_label(index, item)
@@ -116,7 +147,7 @@ class ContainersManager:
         merged = dict(self.params['defaults'])
         merged.update(item)
         merged.update(self.runtime_values())
-        validated = self.validator.validate(merged)
+        validated = self.validate(merged)
         if validated.error_messages:
             return None, '%s: %s' % (label, '; '.join(validated.error_messages))
         params = validated.validated_parameters
@@ -127,34 +158,40 @@ class ContainersManager:
         return params, None
 
     def prune_params(self, container_id):
-        """A state=absent task for a container of the project the list no longer names."""
+        """(params, problem) of a state=absent task for a container of the project the list no longer names."""
         defaults = self.params['defaults']
         item = {name: defaults[name] for name in _STOP_OPTIONS if defaults.get(name) is not None}
         item.update(name=container_id, state='absent')
-        return self.validator.validate(dict(item, **self.runtime_values())).validated_parameters
+        validated = self.validate(dict(item, **self.runtime_values()))
+        if validated.error_messages:
+            return None, 'prune: %s' % '; '.join(validated.error_messages)
+        return validated.validated_parameters, None
 
     def runtime_values(self):
         return {name: self.params[name] for name in RUNTIME_OPTIONS if self.params[name] is not None}
-
-    def hide_secrets(self):
-        """The secret_env values of every item and of defaults never reach the result or a log."""
-        for source in [self.params['defaults']] + [item for item in self.params['containers'] if isinstance(item, dict)]:
-            secrets = source.get('secret_env')
-            if isinstance(secrets, dict):
-                self.module.no_log_values.update(str(value) for value in secrets.values() if value is not None)
 
     # -- the task ------------------------------------------------------------------------------
 
     def converge_item(self, job):
         params, listed, default_spec = job
         item_module = ItemModule(self.module, params)
-        result = ContainerManager(item_module, listed=listed, default_spec=default_spec).outcome()
+        try:
+            result = ContainerManager(item_module, listed=listed, default_spec=default_spec).outcome()
+        except BaseException as error:  # pylint: disable=broad-except
+            # Whatever one item meets must not take the others' results with it.
+            result = dict(failed=True, changed=False, actions=[],
+                          msg='name: %s: %s' % (type(error).__name__, error))
         if item_module.warnings:
             result['warnings'] = item_module.warnings
         return result
 
+    def converge(self, jobs, workers):
+        if not jobs:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+            return list(pool.map(self.converge_item, jobs))
+
     def run(self):
-        self.hide_secrets()
         problem = self.task_problem()
         if problem:
             self.module.fail_json(msg=problem, changed=False, containers=[], summary={})
@@ -162,48 +199,70 @@ class ContainersManager:
         try:
             listed = runc.list()
         except RuncError as error:
-            self.module.fail_json(msg=runtime_fault(error, 'root'), changed=False, **error_result(error))
+            self.module.fail_json(msg=runtime_fault(error, 'root'), changed=False, containers=[], summary={},
+                                  **error_result(error))
         by_id = {state['id']: state for state in listed}
         default_spec = DefaultSpec(runc, effective_root(self.params), rootless=self.params['rootless'] == 'true')
 
-        entries = []   # (name, params or None, problem or None, state before)
+        items = []   # (name, params or None, problem or None, state before)
         for index, item in enumerate(self.params['containers']):
             params, problem = self.item_params(index, item)
-            name = params['name'] if params else (item.get('name') if isinstance(item, dict) else None)
-            entries.append((name if name is not None else item_label(index, item), params, problem, by_id.get(name)))
-        named = {entry[0] for entry in entries}
+            name = params['name'] if params else raw_name(item)
+            before = by_id.get(name) if name is not None else None
+            other_project = ((before or {}).get('annotations') or {}).get(ANNOTATION_PROJECT)
+            if problem is None and other_project not in (None, self.params['project']):
+                problem = ('%s: container %s belongs to project %s; remove it there first (its task with '
+                           'state=absent, or its prune)' % (item_label(index, item), name, other_project))
+            items.append((name, params, problem, before))
+        problem = self.items_problem(items)
+        if problem:
+            self.module.fail_json(msg=problem, changed=False, containers=[], summary={})
+
+        pruned = []
         if self.params['prune']:
-            for container_id in sorted(by_id):
-                state = by_id[container_id]
-                if container_id not in named and (state.get('annotations') or {}).get(ANNOTATION_PROJECT) \
-                        == self.params['project']:
-                    entries.append((container_id, self.prune_params(container_id), None, state))
+            if any(name is None for name, _params, _problem, _before in items):
+                self.module.warn('prune: skipped, an item gives no name the module can read, and its container '
+                                 'must not be taken for one the list no longer names')
+            else:
+                named = {name for name, _params, _problem, _before in items}
+                for container_id in sorted(by_id):
+                    state = by_id[container_id]
+                    if container_id not in named and (state.get('annotations') or {}).get(ANNOTATION_PROJECT) \
+                            == self.params['project']:
+                        params, problem = self.prune_params(container_id)
+                        pruned.append((container_id, params, problem, state))
 
-        jobs = [(params, before, default_spec) for _name, params, problem, before in entries if problem is None]
-        workers = max(1, min(self.params['max_workers'], len(jobs)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = iter(list(pool.map(self.converge_item, jobs)))
-
-        containers, summary, diffs = [], {key: [] for key in SUMMARY_KEYS}, []
-        for name, params, problem, before in entries:
+        # A set --log is one file for every runtime call, read back by position: one call at a time then.
+        workers = 1 if self.params['log'] else self.params['max_workers']
+        # The pruned first: an item may take over a port or a bundle of theirs.
+        entries = pruned + items
+        outcomes = iter(self.converge([(params, before, default_spec) for _name, params, problem, before in pruned
+                                       if problem is None], workers)
+                        + self.converge([(params, before, default_spec) for _name, params, problem, before in items
+                                         if problem is None], workers))
+        containers, summary, diffs = {}, {key: [] for key in SUMMARY_KEYS}, []
+        for position, (name, params, problem, before) in enumerate(entries):
             result = dict(failed=True, msg=problem, changed=False, actions=[]) if problem else next(outcomes)
-            result['name'] = name
+            label = name if name is not None else 'containers[%d]' % (position - len(pruned))
+            result['name'] = label
             for message in result.pop('warnings', []):
-                self.module.warn('%s: %s' % (name, message))
+                self.module.warn('%s: %s' % (label, message))
             if 'diff' in result:
-                diffs.append(dict(result.pop('diff'), before_header=name, after_header=name))
-            containers.append(result)
+                diffs.append(dict(result.pop('diff'), before_header=label, after_header=label))
+            containers[position] = result
             for kind in self.kinds_of_change(result, before, params['state'] if params else None):
-                summary[kind].append(name)
-        outcome = dict(changed=any(result['changed'] for result in containers), containers=containers,
-                       summary=summary)
+                summary[kind].append(label)
+        # Reported in the list's order, the pruned after.
+        ordered = [containers[position] for position in range(len(pruned), len(entries))] + \
+            [containers[position] for position in range(len(pruned))]
+        outcome = dict(changed=any(result['changed'] for result in ordered), containers=ordered, summary=summary)
         if diffs:
             outcome['diff'] = diffs
-        if summary['failed']:
-            failed = [result for result in containers if result.get('failed')]
+        failed = [result for result in ordered if result.get('failed')]
+        if failed:
             self.module.fail_json(msg='containers: %d of %d failed: %s' % (
-                len(failed), len(containers),
-                '; '.join(result['msg'] if result['msg'].startswith('containers[') else
+                len(failed), len(ordered),
+                '; '.join(result['msg'] if result['msg'].startswith(('containers[', 'prune:')) else
                           '%s: %s' % (result['name'], result['msg']) for result in failed)),
                 **outcome)
         self.module.exit_json(**outcome)
@@ -221,8 +280,11 @@ class ContainersManager:
             return ['created']
         if result.get('recreate_reasons'):
             return ['recreated']
-        subcommands = {word for argv in result['actions'] for word in argv[1:]}
-        kinds = [kind for kind, words in (('started', {'start', 'resume'}), ('stopped', {'kill', 'pause'}))
-                 if subcommands & words]
+        subcommands = {subcommand_of(argv) for argv in result['actions']}
+        kinds = []
+        if subcommands & {'start', 'resume'} and 'kill' not in subcommands:
+            kinds.append('started')
+        if subcommands & {'kill', 'pause'}:
+            kinds.append('stopped')
         # Anything else a task brought in line (an update, config.json, a network bound again).
         return kinds + ['updated'] if 'update' in subcommands or not kinds else kinds

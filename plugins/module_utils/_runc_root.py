@@ -22,6 +22,7 @@ gives a file name the filesystem accepts.
 
 from __future__ import annotations
 
+import copy
 import errno
 import fcntl
 import hashlib
@@ -31,6 +32,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import time
 
 PREFIX = '.oci_runtime_runc.'
@@ -226,11 +228,20 @@ class DefaultSpec:
         self.root = root
         self.rootless = bool(rootless)
         self._fresh = None
+        self._loaded = None
+        self._lock = threading.Lock()
         key = hashlib.sha256(json.dumps([runc.command, self.rootless]).encode('utf-8')).hexdigest()[:20]
         self.path = os.path.join(root, '%s%s.json' % (DEFAULT_SPEC_PREFIX, key))
         self.stamp = runtime_stamp(runc.command)
 
     def load(self):
+        """The spec (a copy: callers may change it). Read or asked for once per object, whatever the threads."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._read()
+            return copy.deepcopy(self._loaded)
+
+    def _read(self):
         entry = _read_json(self.path)
         if isinstance(entry, dict) and entry.get('stamp') == self.stamp and isinstance(entry.get('spec'), dict):
             return entry['spec']

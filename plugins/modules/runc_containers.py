@@ -47,7 +47,7 @@ options:
       - Name of the set of containers this task manages, recorded as the annotation
         C(oci_runtime.runc.project) of each (so every item's C(config.json) is written by the collection; an
         item without config options gets V(spec={})).
-      - No white space.
+      - No white space or commas.
     type: str
     required: true
   containers:
@@ -57,7 +57,11 @@ options:
         them. The runtime options (V(root), V(runtime_path), ...) are the task's own, not an item's.
       - Each item's config is checked against the OCI runtime-spec schema on the controller, as
         runc_container's is; a problem fails the task before anything changes, naming each item at fault.
-      - Two items with one name are refused.
+      - Two items with one name, or with one bundle, are refused. An item naming a container of another
+        project fails (remove it there first); a container without the annotation is taken over (re-created
+        with it).
+      - With the runtime option V(log) set, the items run one at a time (the runtime's log is read back by
+        position).
     type: list
     elements: dict
     default: []
@@ -68,7 +72,9 @@ options:
   prune:
     description:
       - Remove (V(state=absent), with the stop options of O(defaults)) the containers whose
-        C(oci_runtime.runc.project) annotation is O(project) and that O(containers) does not name.
+        C(oci_runtime.runc.project) annotation is O(project) and that O(containers) does not name. They are
+        removed before the items are converged (an item may take over a port or a bundle of theirs).
+      - Skipped, with a warning, when an item gives no name the module can read.
     type: bool
     default: false
   max_workers:
@@ -158,7 +164,7 @@ containers:
       recreate_reasons: []
 summary:
   description:
-    - Names of the containers by what happened to them. V(created), V(recreated) and V(removed) (pruned ones
+    - Names of the containers by what happened to them (or would, in check mode). V(created), V(recreated) and V(removed) (pruned ones
       too) are alone; an existing container can be in V(updated) (resources applied in place, or anything
       else brought in line without a re-creation), V(started) and V(stopped) at once. V(unchanged) ones
       needed nothing; V(failed) ones are named in the failure message too.
