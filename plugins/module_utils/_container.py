@@ -114,9 +114,12 @@ class ContainerManager(ContainerTask):
     single ``runc list`` read (``listed``) and the default spec the items share.
     """
 
-    def __init__(self, module, listed=NOT_READ, default_spec=None):
+    def __init__(self, module, listed=NOT_READ, default_spec=None, listed_all=None):
         super().__init__(module)
         self.listed = listed
+        # Every container runc_containers listed: refuse_shared_bundle reads it instead of a runc list of
+        # its own, which fails while another item's container is being deleted.
+        self.listed_all = listed_all
         self.record = Record(self.root, self.container_id)
         self.default_spec = default_spec or DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
         self.recreate_reasons = []
@@ -175,8 +178,17 @@ class ContainerManager(ContainerTask):
                 raise TaskError('bundle: required to create container %s' % self.container_id)
 
     def current_state(self):
-        """The container's state before the task acted: as runc_containers listed it, else runc state."""
-        return current_state(self.runc, self.container_id) if self.listed is NOT_READ else self.listed
+        """The container's state before the task acted: as runc_containers listed it, else runc state.
+
+        The list was read before this container's lock: read again under it when another task
+        held the lock first, or when the list says the container is missing (this task would
+        create it, and a task that just did must not be raced).
+        """
+        waited = self.lock is not None and self.lock.waited
+        creating = self.listed is None and self.params['state'] != 'absent'
+        if self.listed is NOT_READ or waited or creating:
+            return current_state(self.runc, self.container_id)
+        return self.listed
 
     def stop_signal(self, image_base):
         """kill_signal, else the image's StopSignal for a bundle runc_bundle made, else SIGTERM."""
@@ -446,7 +458,11 @@ class ContainerManager(ContainerTask):
         Its process settings would change under it: runc_exec in that
         container would then run with this task's user and capabilities.
         """
-        for state in self.runc.list() if self.runc.root is None or os.path.isdir(self.runc.root) else []:
+        if self.listed_all is not None:
+            listed = self.listed_all
+        else:
+            listed = self.runc.list() if self.runc.root is None or os.path.isdir(self.runc.root) else []
+        for state in listed:
             if state['id'] != self.container_id and os.path.realpath(state['bundle']) == self.bundle:
                 raise TaskError('bundle: %s is the bundle of container %s too; give each container whose '
                                 'config the module writes a bundle of its own' % (self.bundle, state['id']))

@@ -19,7 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container import ContainerManager
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import ANNOTATION_PROJECT
+from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
+    ANNOTATION_CONFIG_DIGEST,
+    ANNOTATION_PROJECT,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._option import ALL, CONTAINER
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import argument_spec, rows, writes_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec
@@ -151,8 +154,9 @@ class ContainersManager:
         if validated.error_messages:
             return None, '%s: %s' % (label, '; '.join(validated.error_messages))
         params = validated.validated_parameters
-        if params['state'] != 'absent' and not writes_config(params):
-            # The project is an annotation of config.json: the collection writes it for every item.
+        if params['state'] != 'absent' and params['bundle'] and not writes_config(params):
+            # The project is an annotation of config.json: the collection writes it for every item
+            # with a bundle (one without names an existing container, which keeps its config).
             params['spec'] = {}
         params['project'] = self.params['project']
         return params, None
@@ -173,10 +177,11 @@ class ContainersManager:
     # -- the task ------------------------------------------------------------------------------
 
     def converge_item(self, job):
-        params, listed, default_spec = job
+        params, listed, default_spec, listed_all = job
         item_module = ItemModule(self.module, params)
         try:
-            result = ContainerManager(item_module, listed=listed, default_spec=default_spec).outcome()
+            result = ContainerManager(item_module, listed=listed, default_spec=default_spec,
+                                      listed_all=listed_all).outcome()
         except BaseException as error:  # pylint: disable=broad-except
             # Whatever one item meets must not take the others' results with it.
             result = dict(failed=True, changed=False, actions=[],
@@ -207,7 +212,7 @@ class ContainersManager:
         items = []   # (name, params or None, problem or None, state before)
         for index, item in enumerate(self.params['containers']):
             params, problem = self.item_params(index, item)
-            name = params['name'] if params else raw_name(item)
+            name = (params['name'] or None) if params else raw_name(item)
             before = by_id.get(name) if name is not None else None
             other_project = ((before or {}).get('annotations') or {}).get(ANNOTATION_PROJECT)
             if problem is None and other_project not in (None, self.params['project']):
@@ -227,8 +232,11 @@ class ContainersManager:
                 named = {name for name, _params, _problem, _before in items}
                 for container_id in sorted(by_id):
                     state = by_id[container_id]
-                    if container_id not in named and (state.get('annotations') or {}).get(ANNOTATION_PROJECT) \
-                            == self.params['project']:
+                    annotations = state.get('annotations') or {}
+                    # The project's annotation on a config the collection wrote (with its digest): a
+                    # config.json of somebody else's that copies the annotation is not the project's.
+                    if container_id not in named and annotations.get(ANNOTATION_PROJECT) == self.params['project'] \
+                            and ANNOTATION_CONFIG_DIGEST in annotations:
                         params, problem = self.prune_params(container_id)
                         pruned.append((container_id, params, problem, state))
 
@@ -236,10 +244,10 @@ class ContainersManager:
         workers = 1 if self.params['log'] else self.params['max_workers']
         # The pruned first: an item may take over a port or a bundle of theirs.
         entries = pruned + items
-        outcomes = iter(self.converge([(params, before, default_spec) for _name, params, problem, before in pruned
-                                       if problem is None], workers)
-                        + self.converge([(params, before, default_spec) for _name, params, problem, before in items
-                                         if problem is None], workers))
+        outcomes = iter(self.converge([(params, before, default_spec, listed) for _name, params, problem, before
+                                       in pruned if problem is None], workers)
+                        + self.converge([(params, before, default_spec, listed) for _name, params, problem, before
+                                         in items if problem is None], workers))
         containers, summary, diffs = {}, {key: [] for key in SUMMARY_KEYS}, []
         for position, (name, params, problem, before) in enumerate(entries):
             result = dict(failed=True, msg=problem, changed=False, actions=[]) if problem else next(outcomes)
@@ -247,8 +255,9 @@ class ContainersManager:
             result['name'] = label
             for message in result.pop('warnings', []):
                 self.module.warn('%s: %s' % (label, message))
-            if 'diff' in result:
-                diffs.append(dict(result.pop('diff'), before_header=label, after_header=label))
+            diff = result.pop('diff', None)
+            if diff is not None and result['changed']:
+                diffs.append(dict(diff, before_header=label, after_header=label))
             containers[position] = result
             for kind in self.kinds_of_change(result, before, params['state'] if params else None):
                 summary[kind].append(label)

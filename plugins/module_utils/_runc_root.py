@@ -101,6 +101,8 @@ class ContainerLock:
         # What this lock made, so that a failed task can take it back (undo_creation).
         self.created_root = False
         self.created_file = False
+        # Whether another task held it first: what was read of the container before may be stale.
+        self.waited = False
 
     def acquire(self):
         deadline = time.monotonic() + self.timeout
@@ -117,6 +119,7 @@ class ContainerLock:
                 if time.monotonic() > deadline:
                     raise LockTimeout('another task holds %s for more than %s seconds'
                                       % (self.path, self.timeout))
+                self.waited = True
                 time.sleep(0.05)
                 continue
             # The holder before us may have removed the file (state=absent);

@@ -65,6 +65,7 @@ class ContainerTask:
         self.runc = runc_from_params(self.params)
         self.root = effective_root(self.params)
         self.planned = []      # argv of every mutating runtime call, in check mode
+        self.lock = None       # the container's lock, once held
         self.changed = False
         # Options naming host paths, for option_of_path.
         self.path_options = ['root'] + [name for name, value in self.params.items()
@@ -121,6 +122,7 @@ class ContainerTask:
             self.validate()
             with ContainerLock(self.root, self.container_id, self.params['lock_timeout'],
                                create=self.creates_lock()) as lock:
+                self.lock = lock
                 try:
                     result = self.manage()
                     self.finish(lock)
