@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYBOOKS = os.path.join(HERE, 'playbooks')
+TOP = os.path.dirname(HERE)
 BENCH_DIR = os.environ.get('BENCH_DIR', '/var/tmp/oci-runtime-runc-bench')
 ROOT = os.path.join(BENCH_DIR, 'runc-root')
 PODMAN_DIR = os.path.join(BENCH_DIR, 'podman')
@@ -275,6 +277,60 @@ def measure_runc_calls(count):
     return len(calls) / count, subcommands
 
 
+TESTHOSTS = os.path.join(TOP, 'extensions', 'molecule', 'shared', 'testhosts.sh')
+# Short: testhosts.sh names a host's link orv-NAME, at most 15 characters.
+FLEET_HOSTS = ['bfleet-%d' % index for index in range(1, 7)]
+
+
+def measure_fleet(count, repeats, sizes=(1, 3, 6)):
+    """No-op converge time of runc_containers over 1, 3 and 6 test hosts (forks = hosts), count containers each.
+
+    The test hosts are the Molecule scenarios' (network namespaces reached over SSH, each with its
+    own /run/runc), at 10.213.0.31 and up.
+    """
+    fleet_dir = os.path.join(BENCH_DIR, 'fleet')
+    os.makedirs(fleet_dir, exist_ok=True)
+    key = os.path.join(fleet_dir, 'id_ed25519')
+    if not os.path.exists(key):
+        run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key])
+    inventory = os.path.join(fleet_dir, 'inventory.yml')
+    hosts = {name: {'ansible_host': '10.213.0.%d' % (30 + index)} for index, name in enumerate(FLEET_HOSTS, 1)}
+    with open(inventory, 'w') as stream:
+        json.dump({'all': {'hosts': hosts, 'vars': {
+            'ansible_user': 'root', 'ansible_ssh_private_key_file': key,
+            'ansible_ssh_common_args': '-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no',
+            'ansible_python_interpreter': sys.executable}}}, stream)
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING='false', ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(fleet_dir, 'cp'))
+    run([TESTHOSTS, 'up', key + '.pub'] + ['%s:%d' % (name, 30 + index) for index, name in enumerate(FLEET_HOSTS, 1)])
+    results = {}
+    try:
+        # As the Molecule scenarios' wait_for_connection: a new host answers once its link is up.
+        for host in hosts.values():
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection((host['ansible_host'], 22), timeout=2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        for size in sizes:
+            argv = ['ansible-playbook', '-i', inventory, '--limit', ','.join(FLEET_HOSTS[:size]), '-f', str(size),
+                    os.path.join(PLAYBOOKS, 'runc_containers_fleet.yml'),
+                    '-e', json.dumps({'bench_dir': BENCH_DIR, 'bench_count': count})]
+            run(argv, env=env)   # creates them
+            results[str(size)] = statistics.median(timed(argv, env) for dummy in range(repeats))
+    finally:
+        # Ansible's SSH masters first: sshd of the hosts would wait for them.
+        control = os.path.join(fleet_dir, 'cp')
+        for socket_name in os.listdir(control) if os.path.isdir(control) else []:
+            run(['ssh', '-O', 'exit', '-o', 'ControlPath=' + os.path.join(control, socket_name), 'host'], check=False)
+        run([TESTHOSTS, 'down'] + FLEET_HOSTS, check=False)
+        shutil.rmtree(fleet_dir, ignore_errors=True)
+    return results
+
+
 def net(row, key):
     """A playbook's time without the start-up every playbook pays (never below a millisecond)."""
     return max(row[key] - row['noop_empty'], 0.001)
@@ -460,7 +516,17 @@ def versions():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='N=10, 50 containers for runc_info, 3 repeats')
+    parser.add_argument('--fleet-only', action='store_true',
+                        help='only the fleet curve: runc_containers no-op over 1, 3 and 6 test hosts')
     args = parser.parse_args()
+    if args.fleet_only:
+        prepare()
+        try:
+            fleet = measure_fleet(10, 3)
+        finally:
+            clean_up()
+        print(json.dumps({'fleet_noop_seconds_by_hosts': fleet}, indent=2))
+        return
     counts = [10] if args.quick else [10, 50]
     info_count = 50 if args.quick else 200
     repeats = 3 if args.quick else 5
@@ -484,6 +550,9 @@ def main():
         info = measure_info(info_count, repeats, workers)
         log('module start-up')
         startup = measure_startup()
+        if not args.quick:
+            log('runc_containers no-op over 1, 3 and 6 test hosts')
+            results['fleet_noop_seconds_by_hosts'] = measure_fleet(counts[0], repeats)
     finally:
         clean_up()
 

@@ -2,6 +2,7 @@
 # The benchmark (bench/run.py), after the set-up `make test` uses:
 #   scripts/bench.sh           full: N=10 and 50, runc_info over 200 containers
 #   scripts/bench.sh --quick   a few minutes: N=10, runc_info over 50 containers
+#   scripts/bench.sh --fleet-only   runc_containers no-op over 1, 3 and 6 test hosts
 # Both also time runc_bundle on a 3-layer image against skopeo copy + umoci unpack
 # (7 fresh bundles a way, 3 in quick mode) and its no-op against runc_container's.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -39,6 +39,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 RUNTIME_OPTIONS = frozenset(row.name for row in rows(CONTAINER) if row.modules == ALL)
 ITEM_OPTIONS = frozenset(name for row in rows(CONTAINER) if row.name not in RUNTIME_OPTIONS
                          for name in [row.name] + list(row.spec.get('aliases') or []))
+# Options that are dicts of suboptions.
+DICT_OPTIONS = tuple(name for name, spec in argument_spec(CONTAINER).items() if spec.get('options'))
 # What the summary counts, in the order it lists them.
 SUMMARY_KEYS = ('created', 'recreated', 'updated', 'started', 'stopped', 'removed', 'unchanged', 'failed')
 # Options of an item that stop a pruned container as its task would.
@@ -150,6 +152,10 @@ class ContainersManager:
         merged = dict(self.params['defaults'])
         merged.update(item)
         merged.update(self.runtime_values())
+        for name in DICT_OPTIONS:
+            # ansible-core's own check fails with a TypeError on these given something else (network: 5).
+            if merged.get(name) is not None and not isinstance(merged[name], dict):
+                return None, '%s: %s: expected a dict of its options, got %r' % (label, name, merged[name])
         validated = self.validate(merged)
         if validated.error_messages:
             return None, '%s: %s' % (label, '; '.join(validated.error_messages))

@@ -32,7 +32,15 @@ NET=10.213.0
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 netns() { echo "ocirunc-$1"; }
-veth() { echo "orv-$1" | cut -c1-15; }
+# A link name has at most 15 characters: a longer host name gets 11 hex of its hash, so that two
+# hosts whose names share a beginning never share a link.
+veth() {
+  if ((${#1} <= 11)); then
+    echo "orv-$1"
+  else
+    echo "orv-$(printf '%s' "$1" | sha256sum | cut -c1-11)"
+  fi
+}
 
 sshd_pid() {
   local pidfile="$BASE/$1/sshd.pid" pid
