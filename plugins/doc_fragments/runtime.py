@@ -7,9 +7,15 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The runtime options shared by every module; set them once for a play
-    # with module_defaults and the group/oci_runtime.runc.runc action group.
+    # The runtime options shared by every module, and the action group every module
+    # is in: set them once for a play with module_defaults and group/oci_runtime.runc.runc.
     DOCUMENTATION = r'''
+attributes:
+  action_group:
+    support: full
+    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
+    membership:
+      - oci_runtime.runc.runc
 options:
   runtime_path:
     description:

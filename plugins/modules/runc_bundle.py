@@ -47,11 +47,6 @@ attributes:
   diff_mode:
     support: none
     description: No diff; RV(bundle) and RV(annotations) say what the bundle was made from.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   path:
     description:

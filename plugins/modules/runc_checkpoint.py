@@ -52,11 +52,6 @@ attributes:
   diff_mode:
     support: full
     description: Before and after show the container's status and whether a complete image exists.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   name:
     description: Container id.

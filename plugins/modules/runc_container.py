@@ -34,11 +34,6 @@ attributes:
   diff_mode:
     support: full
     description: Before and after show the status and the whole config, not only the first difference.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   name:
     description: Container id. Letters, digits, V(_), V(+), V(-) and V(.); not V(.) or V(..) alone.

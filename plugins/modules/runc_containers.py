@@ -36,11 +36,6 @@ attributes:
   diff_mode:
     support: full
     description: One before/after pair per item that changes, headed by the container's name.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   project:
     description:

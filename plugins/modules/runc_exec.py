@@ -39,11 +39,6 @@ attributes:
   diff_mode:
     support: none
     description: Running a process has nothing to compare.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   name:
     description: Id of a running container.

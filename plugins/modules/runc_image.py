@@ -38,10 +38,7 @@ attributes:
     support: full
     description: Before and after show the content id under the tag.
   action_group:
-    support: full
     description: Member of C(group/oci_runtime.runc.runc); the runtime options are accepted and ignored.
-    membership:
-      - oci_runtime.runc.runc
 options:
   name:
     description:

@@ -27,11 +27,6 @@ attributes:
   diff_mode:
     support: N/A
     description: Nothing changes, so there is nothing to compare.
-  action_group:
-    support: full
-    description: Use C(group/oci_runtime.runc.runc) in C(module_defaults) to set the runtime options once.
-    membership:
-      - oci_runtime.runc.runc
 options:
   name:
     description:
