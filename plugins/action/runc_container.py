@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 
-from collections.abc import Mapping
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError, format_path
@@ -25,6 +23,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
     CONTAINER,
     argument_spec,
+    not_a_dict_problem,
     option_for_path,
     writes_config,
 )
@@ -52,13 +51,9 @@ class ActionModule(CheckedAction):
     @staticmethod
     def _check_config(task_args):
         """A message naming the option at fault, or None when the config is fine."""
-        for name, spec in argument_spec(CONTAINER).items():
-            value = task_args.get(name)
-            # ansible-core's own check fails with a TypeError on a dict option with suboptions given
-            # something else (network: 5): name the option instead.
-            if spec.get('options') and spec.get('type') == 'dict' and value is not None \
-                    and not isinstance(value, Mapping):
-                return '%s: expected a dict of its options, got %r' % (name, value)
+        problem = not_a_dict_problem(task_args)
+        if problem:
+            return problem
         validated = _argument_validator().validate(dict(task_args))
         if validated.error_messages:
             # The module reports argument errors itself, word for word.

@@ -24,7 +24,12 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config
     ANNOTATION_PROJECT,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._option import ALL, CONTAINER
-from ansible_collections.oci_runtime.runc.plugins.module_utils._options import argument_spec, rows, writes_config
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options import (
+    argument_spec,
+    not_a_dict_problem,
+    rows,
+    writes_config,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     effective_root,
@@ -39,8 +44,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 RUNTIME_OPTIONS = frozenset(row.name for row in rows(CONTAINER) if row.modules == ALL)
 ITEM_OPTIONS = frozenset(name for row in rows(CONTAINER) if row.name not in RUNTIME_OPTIONS
                          for name in [row.name] + list(row.spec.get('aliases') or []))
-# Options that are dicts of suboptions.
-DICT_OPTIONS = tuple(name for name, spec in argument_spec(CONTAINER).items() if spec.get('options'))
 # What the summary counts, in the order it lists them.
 SUMMARY_KEYS = ('created', 'recreated', 'updated', 'started', 'stopped', 'removed', 'unchanged', 'failed')
 # Options of an item that stop a pruned container as its task would.
@@ -152,10 +155,9 @@ class ContainersManager:
         merged = dict(self.params['defaults'])
         merged.update(item)
         merged.update(self.runtime_values())
-        for name in DICT_OPTIONS:
-            # ansible-core's own check fails with a TypeError on these given something else (network: 5).
-            if merged.get(name) is not None and not isinstance(merged[name], dict):
-                return None, '%s: %s: expected a dict of its options, got %r' % (label, name, merged[name])
+        problem = not_a_dict_problem(merged)
+        if problem:
+            return None, '%s: %s' % (label, problem)
         validated = self.validate(merged)
         if validated.error_messages:
             return None, '%s: %s' % (label, '; '.join(validated.error_messages))

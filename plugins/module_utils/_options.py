@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 
+from collections.abc import Mapping
+
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import (
     coerce_resource_numbers,
     deep_merge,
@@ -77,6 +79,19 @@ def recreating_options(module):
 def writes_config(params, module=CONTAINER):
     """True when the task gives spec or a config option: then the module owns config.json."""
     return any(params.get(row.name) is not None for row in rows(module, 'config'))
+
+
+def not_a_dict_problem(params, module=CONTAINER):
+    """The option with suboptions given something else than a dict (network: 5), named; else None.
+
+    ansible-core's own argument check fails on such a value with a TypeError that names nothing.
+    """
+    for row in rows(module):
+        value = params.get(row.name)
+        if row.spec.get('options') and row.spec.get('type') == 'dict' and value is not None \
+                and not isinstance(value, Mapping):
+            return '%s: expected a dict of its options, got %r' % (row.name, value)
+    return None
 
 
 def option_for_path(path, params, module=CONTAINER):
