@@ -652,6 +652,27 @@ def _saved_rules(save_command):
     return rules
 
 
+# iptables-save and the command that changes the same rules, for IPv4 and IPv6.
+_RULE_TOOLS = (('iptables-save', 'iptables'), ('ip6tables-save', 'ip6tables'))
+
+
+def _option_value(rule, options):
+    """The values that follow any of these options in a saved rule's words."""
+    return [rule[index + 1] for index, word in enumerate(rule[:-1]) if word in options]
+
+
+def _delete_rules(selected, record):
+    """Delete the rules selected(rule) is true of; {(tool, table, chain)} of the CNI- chains they jumped to."""
+    jumped = set()
+    for tools in _RULE_TOOLS:
+        for table, rule in _saved_rules(tools[0]):
+            if selected(rule):
+                _run_host_command([tools[1], '-w', '-t', table, '-D'] + rule[1:], record)
+                jumped.update((tools, table, chain) for chain in _option_value(rule, ('-j', '--jump', '-g', '--goto'))
+                              if chain.startswith('CNI-'))
+    return jumped
+
+
 def remove_left_rules(name, record):
     """Remove the iptables rules that name a set-up of this container, and the chains only they jumped to.
 
@@ -662,20 +683,12 @@ def remove_left_rules(name, record):
     bridge's CNI-...) that no other rule jumps to is the container's too: flushed and removed.
     """
     marker = re.compile(r'id: "%s-[0-9a-f]{8}"' % re.escape(name))
-    for save_command, command in (('iptables-save', 'iptables'), ('ip6tables-save', 'ip6tables')):
-        left = [(table, rule) for table, rule in _saved_rules(save_command)
-                if any(marker.search(word) for word in rule)]
-        chains = set()
-        for table, rule in left:
-            _run_host_command([command, '-w', '-t', table, '-D'] + rule[1:], record)
-            chains.update((table, rule[index + 1]) for index, word in enumerate(rule[:-1])
-                          if word in ('-j', '--jump', '-g', '--goto') and rule[index + 1].startswith('CNI-'))
-        remaining = _saved_rules(save_command)
-        for table, chain in sorted(chains):
-            jumped_to = any(chain in rule[2:] for rule_table, rule in remaining if rule_table == table)
-            if not jumped_to:
-                _run_host_command([command, '-w', '-t', table, '-F', chain], record)
-                _run_host_command([command, '-w', '-t', table, '-X', chain], record)
+    jumped = _delete_rules(lambda rule: any(marker.search(word) for word in rule), record)
+    remaining = {tools: _saved_rules(tools[0]) for tools in {tools for tools, _table, _chain in jumped}}
+    for tools, table, chain in sorted(jumped):
+        if not any(chain in rule[2:] for rule_table, rule in remaining[tools] if rule_table == table):
+            _run_host_command([tools[1], '-w', '-t', table, '-F', chain], record)
+            _run_host_command([tools[1], '-w', '-t', table, '-X', chain], record)
 
 
 def tear_down(state, record, force=False):
@@ -730,11 +743,8 @@ def _namespace_addresses(name):
 def _remove_rules_of_addresses(addresses, record):
     """Remove the rules that match exactly one of these container addresses (the firewall plugin's)."""
     wanted = {'%s/%d' % (address, 128 if ':' in address else 32) for address in addresses}
-    for save_command, command in (('iptables-save', 'iptables'), ('ip6tables-save', 'ip6tables')):
-        for table, rule in _saved_rules(save_command):
-            if any(word in ('-s', '-d', '--source', '--destination') and rule[index + 1] in wanted
-                   for index, word in enumerate(rule[:-1])):
-                _run_host_command([command, '-w', '-t', table, '-D'] + rule[1:], record)
+    _delete_rules(lambda rule: bool(wanted.intersection(
+        _option_value(rule, ('-s', '-d', '--source', '--destination')))), record)
 
 
 def tear_down_damaged(name, record):
