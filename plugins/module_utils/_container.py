@@ -133,6 +133,7 @@ class ContainerManager(ContainerTask):
         self.resolved_users = {}
         self.existing_users = {}
         self.network_plan = None    # what the task asks of the network (net.Plan), when it sets network
+        self.built = {}             # what compose_config's rows made of their options, kept between compositions
         self.network_name = net.namespace_name(self.root, self.container_id)
         self.replaced_network = None   # the state of the cni network a re-creation took down, for a rollback
         self.network_taken_down = False   # check mode: the DEL of the network is planned already
@@ -166,14 +167,12 @@ class ContainerManager(ContainerTask):
         # Bad config is refused here, before the lock or anything else touches the host.
         if params['state'] != 'absent':
             self.desired = self.desired_config()
-            if params['network'] is not None and self.desired is not None:
-                try:
-                    self.network_plan = net.Plan(params['network'], self.root, self.container_id, on_host=True)
-                except cfg.ConfigError as error:
-                    raise TaskError(str(error))
-                if self.network_plan.mode == 'cni' and (os.geteuid() != 0 or params['rootless'] == 'true'):
-                    raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
-                                    'the CNI plugins change the host\'s network')
+            # The plan the network row made composing the desired config (read from the host once).
+            self.network_plan = self.built.get('network_plan')
+            if self.network_plan is not None and self.network_plan.mode == 'cni' \
+                    and (os.geteuid() != 0 or params['rootless'] == 'true'):
+                raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
+                                'the CNI plugins change the host\'s network')
             if not self.bundle and self.current_state() is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
 
@@ -234,7 +233,7 @@ class ContainerManager(ContainerTask):
                 config = cfg.compose_config(base, self.params,
                                             append_mounts=append_mounts, bundle=self.bundle,
                                             resolved_users=self.resolved_users if resolved_users is None
-                                            else resolved_users)
+                                            else resolved_users, built=self.built)
             except cfg.ConfigError as error:
                 raise TaskError(str(error))
         else:

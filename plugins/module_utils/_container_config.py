@@ -141,7 +141,8 @@ def apply_rows(config, params, module, context):
                               % (row.name, type(error).__name__, '.'.join(row.path) or 'the top'))
 
 
-def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None, resolved_users=None):
+def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bundle=None, resolved_users=None,
+                   built=None):
     """The effective config: the base spec, then ``spec``, then each config option, in table order.
 
     ``process.terminal`` is false unless ``spec`` says otherwise: detached
@@ -149,6 +150,8 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
     ``append_mounts`` composes as versions before 0.2.0 did (see merge_mounts).
     ``bundle`` is None on the controller, where nothing of the host can be read.
     ``resolved_users`` (user names and the ids they stand for) is used, and filled.
+    ``built`` keeps what rows made of their option for the next composition of the same task
+    (the network option's plan, whose network config is read from the host once), and is filled.
     """
     config = deep_merge(base_spec, {'process': {'terminal': False}})
     secret_names = sorted(params.get('secret_env') or {})
@@ -163,7 +166,8 @@ def compose_config(base_spec, params, module=CONTAINER, append_mounts=False, bun
     own_annotations = {ANNOTATION_PROJECT: params['project']} if params.get('project') else {}
     apply_rows(config, params, module, {'params': params, 'append_mounts': append_mounts, 'bundle': bundle,
                                         'resolved_users': {} if resolved_users is None else resolved_users,
-                                        'own_annotations': own_annotations})
+                                        'own_annotations': own_annotations,
+                                        'built': {} if built is None else built})
     annotations = config.get('annotations') or {}
     if not isinstance(annotations, dict):
         raise ConfigError('spec: annotations must be a dict of strings')

@@ -141,7 +141,10 @@ def apply_network(config, value, context):
     params = context['params']
     if (params.get('namespaces') or {}).get('network') is not None:
         raise ConfigError('network: give either network or namespaces.network, not both')
-    plan = Plan(value, effective_root(params), params['name'], _on_host(context))
+    plan = context['built'].get('network_plan')
+    if plan is None:
+        plan = context['built']['network_plan'] = Plan(value, effective_root(params), params['name'],
+                                                       _on_host(context))
     if plan.mode != 'cni':
         apply_namespaces(config, {'network': plan.namespace_mode()}, context)
         return
