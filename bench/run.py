@@ -42,7 +42,7 @@ STORE_MARKER = '.oci_runtime_runc.store'
 GOALS = {
     'noop_ratio_vs_command': ('<=', 1.1),
     'runc_calls_per_noop': ('==', 1.0),
-    'info_stats_ratio_vs_parallel_floor': ('<=', 1.5),
+    'info_stats_ratio_vs_parallel_floor': ('<=', 1.3),
     'info_stats_ratio_vs_shell_loop': ('<', 1.0),
     'bundle_ratio_vs_copy_unpack': ('<=', 1.2),
     'bundle_noop_ratio_vs_runc_container': ('<=', 1.0),

@@ -229,7 +229,7 @@ class ContainerManager(ContainerTask):
         if writes_config(self.params):
             try:
                 if base is None:
-                    base = self.image_base if self.image_base is not None else self.default_spec.load()
+                    base = self.image_base if self.image_base is not None else self.default_spec.shared()
                 config = cfg.compose_config(base, self.params,
                                             append_mounts=append_mounts, bundle=self.bundle,
                                             resolved_users=self.resolved_users if resolved_users is None
@@ -332,6 +332,9 @@ class ContainerManager(ContainerTask):
             return self.desired
         self.existing_users = dict((known.record or {}).get('resolved_users') or {})
         if known.base is not None:
+            if self.desired is not None and not known.append_mounts and self.existing_users == self.resolved_users \
+                    and known.base == self.default_spec.shared():
+                return self.desired   # validate composed it over the same base, with the same users
             return self.desired_config(base=known.base, append_mounts=known.append_mounts,
                                        resolved_users=self.existing_users)
         if known.record is None:
@@ -353,7 +356,7 @@ class ContainerManager(ContainerTask):
             reasons.append('runtime_change: the runtime is %s, the container was made with %s'
                            % (self.default_spec.stamp[0], recorded_runtime))
         if known.base is not None and ANNOTATION_IMAGE_ID not in (known.base.get('annotations') or {}):
-            changed_paths = config_differences(known.base, self.default_spec.load())
+            changed_paths = config_differences(known.base, self.default_spec.shared())
             if changed_paths:
                 reasons.append('runtime_change: the runtime\'s default spec changed (%s)' % ', '.join(changed_paths))
         return reasons

@@ -200,12 +200,19 @@ def digest(value):
 
 
 def without_own_annotations(config):
-    config = copy.deepcopy(config)
+    """config without the collection's annotations.
+
+    A new top-level dict (and annotations dict) sharing the nested values: readers
+    only, such as digests, diffs and records. A deep copy of every config of every
+    item was most of a no-op's time in runc_containers.
+    """
+    config = dict(config)
     annotations = config.get('annotations')
     if isinstance(annotations, dict):
-        for name in OWN_ANNOTATIONS:
-            annotations.pop(name, None)
-        if not annotations:
+        annotations = {name: value for name, value in annotations.items() if name not in OWN_ANNOTATIONS}
+        if annotations:
+            config['annotations'] = annotations
+        else:
             config.pop('annotations')
     return config
 
@@ -215,9 +222,10 @@ def resources_of(config):
 
 
 def without_resources(config):
-    """The config minus linux.resources and the collection's annotations."""
+    """The config minus linux.resources and the collection's annotations (sharing nested values)."""
     identity = without_own_annotations(config)
-    (identity.get('linux') or {}).pop('resources', None)
+    if isinstance(identity.get('linux'), dict) and 'resources' in identity['linux']:
+        identity['linux'] = {key: value for key, value in identity['linux'].items() if key != 'resources'}
     return identity
 
 
@@ -235,9 +243,9 @@ def resources_digest(config):
 
 
 def annotated(config, create_options):
-    """The config as written to config.json: with the collection's digests."""
-    written = copy.deepcopy(config)
-    annotations = written.setdefault('annotations', {})
+    """The config as written to config.json: with the collection's digests (sharing nested values)."""
+    written = dict(config)
+    annotations = written['annotations'] = dict(written.get('annotations') or {})
     annotations[ANNOTATION_CONFIG_DIGEST] = config_digest(config, create_options)
     annotations[ANNOTATION_RESOURCES_DIGEST] = resources_digest(config)
     return written

@@ -11,13 +11,6 @@ import re
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.oci_runtime.runc.plugins.module_utils._container_config import (
-    MASKED_VALUE,
-    mask_env,
-    read_config_file,
-    secret_env_names,
-)
-from ansible_collections.oci_runtime.runc.plugins.module_utils._network import network_of
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import (
     effective_root,
     error_result,
@@ -32,6 +25,13 @@ STATE_KEYS = ('id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'an
 LIVE = ('created', 'running', 'pausing', 'paused')
 # NAME=value words in ps output (its ``e`` flag appends the environment), for mask_env.
 ENV_ASSIGNMENT = re.compile(r'(?<![^\s])([A-Za-z_][A-Za-z0-9_]*)=\S*')
+
+
+def _config_tools():
+    """_container_config, imported by the runs that read configs only: a query of states or stats
+    starts faster without it (and the option table and the network code it brings)."""
+    from ansible_collections.oci_runtime.runc.plugins.module_utils import _container_config
+    return _container_config
 
 
 def container_entry(state):
@@ -54,6 +54,7 @@ class InfoGatherer:
         self.params = module.params
         self.gather = set(self.params['gather'])
         self.runc = None
+        self.stats = {}   # container id -> its stats, or the RuncError of their query
 
     def validate(self):
         problem = runtime_option_problem(self.params)
@@ -96,8 +97,9 @@ class InfoGatherer:
         if 'config' in self.gather:
             parts['config'] = self.read_config(entry)
         if 'network' in self.gather:
+            from ansible_collections.oci_runtime.runc.plugins.module_utils._network import network_of
             try:
-                config = read_config_file(os.path.join(entry.get('bundle') or '', 'config.json'))
+                config = _config_tools().read_config_file(os.path.join(entry.get('bundle') or '', 'config.json'))
             except (OSError, ValueError, RecursionError):
                 config = None
             parts['network'] = network_of(config, effective_root(self.params), container_id) if config else None
@@ -108,7 +110,10 @@ class InfoGatherer:
                 parts['processes'] = {'pids': self.runc.ps(container_id) if live else [],
                                       'top': self.masked_top(entry, top) if top else top}
             if 'stats' in self.gather:
-                parts['stats'] = self.runc.stats(container_id) if live else None
+                stats = self.stats.get(container_id) if live else None
+                if isinstance(stats, RuncError):
+                    raise stats
+                parts['stats'] = stats
         except RuncError as error:
             if error.container_missing:
                 # Deleted between `runc list` and this query.
@@ -123,34 +128,45 @@ class InfoGatherer:
                 parts['stats'] = None
         return parts
 
+    def details_of(self, entries, workers):
+        """details() of each entry: a container per thread when processes, configs or networks are read
+        (the stats are in already)."""
+        if not self.gather & {'processes', 'config', 'network'}:
+            return [self.details(entry) for entry in entries]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(self.details, entries))
+
     def masked_top(self, entry, top):
         """ps output with environment values masked, as in configs: ps_args such as ``e`` show them."""
+        tools = _config_tools()
         if self.params['mask_env']:
             names = None
         else:
             try:
-                names = secret_env_names(read_config_file(os.path.join(entry.get('bundle') or '', 'config.json')))
+                names = tools.secret_env_names(tools.read_config_file(os.path.join(entry.get('bundle') or '',
+                                                                                   'config.json')))
             except (OSError, ValueError):
                 names = []
             if names == []:
                 return top
         pattern = ENV_ASSIGNMENT if names is None else re.compile(
             r'(?<![^\s])(%s)=\S*' % '|'.join(re.escape(name) for name in names))
-        top['processes'] = [[pattern.sub(lambda found: found.group(1) + '=' + MASKED_VALUE, cell)
+        top['processes'] = [[pattern.sub(lambda found: found.group(1) + '=' + tools.MASKED_VALUE, cell)
                              if isinstance(cell, str) else cell for cell in row] for row in top['processes']]
         return top
 
     def read_config(self, entry):
         """The bundle's config.json, its secret env values masked (every env value with mask_env)."""
+        tools = _config_tools()
         path = os.path.join(entry.get('bundle') or '', 'config.json')
         try:
-            config = read_config_file(path)
+            config = tools.read_config_file(path)
         except (OSError, ValueError):
             return None
         if self.params['mask_env']:
-            return mask_env(config)
+            return tools.mask_env(config)
         # None (a malformed annotation cannot say which values are secret) masks them all.
-        return mask_env(config, secret_env_names(config))
+        return tools.mask_env(config, tools.secret_env_names(config))
 
     def runtime(self):
         runtime = {}
@@ -168,14 +184,17 @@ class InfoGatherer:
             existing = [entry for entry in containers if entry['exists']]
             if existing and self.gather & {'processes', 'stats', 'config', 'network'}:
                 workers = min(self.params['max_workers'], len(existing))
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    for entry, parts in zip(existing, pool.map(self.details, existing)):
-                        if parts.get('exists') is False:
-                            # Gone since `runc list`: reported like a missing name.
-                            container_id = entry['id']
-                            entry.clear()
-                            entry['id'] = container_id
-                        entry.update(parts)
+                if 'stats' in self.gather:
+                    # Queried together, from one thread: at the runtime's own pace (see _spawn).
+                    self.stats = self.runc.stats_of([entry['id'] for entry in existing if entry['status'] in LIVE],
+                                                    workers)
+                for entry, parts in zip(existing, self.details_of(existing, workers)):
+                    if parts.get('exists') is False:
+                        # Gone since `runc list`: reported like a missing name.
+                        container_id = entry['id']
+                        entry.clear()
+                        entry['id'] = container_id
+                    entry.update(parts)
         except RuncError as error:
             self.module.fail_json(msg=runtime_fault(error, 'root'), **error_result(error))
         try:

@@ -239,10 +239,14 @@ class DefaultSpec:
 
     def load(self):
         """The spec (a copy: callers may change it). Read or asked for once per object, whatever the threads."""
+        return copy.deepcopy(self.shared())
+
+    def shared(self):
+        """The spec itself, for callers that only read it or copy it (compose_config does)."""
         with self._lock:
             if self._loaded is None:
                 self._loaded = self._read()
-            return copy.deepcopy(self._loaded)
+            return self._loaded
 
     def _read(self):
         entry = _read_json(self.path)

@@ -564,9 +564,7 @@ class Runc(_Fields):
                     if stream:
                         stream.close()
                 process.wait()
-            raise RuncError('%s %s timed out after %s seconds'
-                            % (os.path.basename(argv[0]), subcommand_of(argv), timeout),
-                            argv=argv, stdout=_text(stdout), stderr=_text(stderr), timed_out=True)
+            raise _timed_out(argv, timeout, stdout, stderr)
 
     def _failure(self, subcommand, argv, exit_status, stdout, stderr, message_source):
         message = runtime_message(message_source)
@@ -588,6 +586,42 @@ class Runc(_Fields):
             raise self._failure(args[0], argv, completed.exit_status, completed.stdout,
                                 completed.stderr, completed.stderr)
         return completed
+
+    def _capture_many(self, calls, workers):
+        """_capture of each call (a tuple of args), at most ``workers`` at a time: a _Completed or a RuncError each.
+
+        From this one thread when the host allows (see _spawn), else from a thread per call.
+        """
+        # Imported here: most runs make no such calls, and every module's start-up pays for its imports.
+        from concurrent.futures import ThreadPoolExecutor
+        from ansible_collections.oci_runtime.runc.plugins.module_utils import _spawn
+
+        argvs = [self.argv(*args) for args in calls]
+        if self.work_dir or self.setpgid or self.pdeath_signal is not None or not _spawn.available():
+            def capture(args):
+                try:
+                    return self._capture(*args)
+                except RuncError as error:
+                    return error
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                return list(pool.map(capture, calls))
+        self.commands_run.extend(list(argv) for argv in argvs)
+        environment = {key: value for key, value in os.environ.items() if key != 'NOTIFY_SOCKET'}
+        results = []
+        for args, outcome in zip(calls, _spawn.run_many(argvs, environment, max(1, workers), self.timeout)):
+            argv = outcome.argv
+            if outcome.start_error is not None:
+                results.append(RuncError('cannot run the runtime %r: %s' % (
+                    self.command, outcome.start_error.strerror or outcome.start_error), argv=argv))
+            elif outcome.timed_out:
+                results.append(_timed_out(argv, self.timeout, outcome.stdout, outcome.stderr))
+            elif outcome.exit_status != 0:
+                stderr = _text(outcome.stderr)
+                results.append(self._failure(args[0], argv, outcome.exit_status, _text(outcome.stdout),
+                                             stderr, stderr))
+            else:
+                results.append(_Completed(argv, 0, _text(outcome.stdout), _text(outcome.stderr)))
+        return results
 
     def _with_container_io(self, args, io, detach, extra_files=(), log_file=None):
         """Run a command whose stdio belongs to a container process.
@@ -756,10 +790,29 @@ class Runc(_Fields):
     def stats(self, container_id):
         """One ``events --stats`` sample: the ``data`` object as runc printed it."""
         validate_container_id(container_id)
-        event = self._json('events', '--stats', container_id)
+        return self._stats_data(container_id, self._capture('events', '--stats', container_id))
+
+    def stats_of(self, container_ids, workers=8):
+        """``stats`` of each container, ``workers`` runtimes at a time: {id: data, or the RuncError}."""
+        for container_id in container_ids:
+            validate_container_id(container_id)
+        results = {}
+        completed = self._capture_many([('events', '--stats', container_id) for container_id in container_ids],
+                                       workers)
+        for container_id, outcome in zip(container_ids, completed):
+            try:
+                if isinstance(outcome, RuncError):
+                    raise outcome
+                results[container_id] = self._stats_data(container_id, outcome)
+            except RuncError as error:
+                results[container_id] = error
+        return results
+
+    def _stats_data(self, container_id, completed):
+        event = self._parsed(completed, 'events')
         if not isinstance(event, dict) or not isinstance(event.get('data'), dict):
             raise RuncError('runc events --stats printed no stats for %s: %r'
-                            % (container_id, event), argv=self.commands_run[-1])
+                            % (container_id, event), argv=completed.argv)
         return event['data']
 
     def events(self, container_id, interval=5.0):
@@ -859,12 +912,21 @@ class Runc(_Fields):
         return self._json('features')
 
     def _json(self, *args):
-        completed = self._capture(*args)
+        return self._parsed(self._capture(*args), args[0])
+
+    @staticmethod
+    def _parsed(completed, subcommand):
+        """The JSON a call printed on stdout."""
         try:
-            return parse_json_output(completed.stdout, ' '.join(args[:1]))
+            return parse_json_output(completed.stdout, subcommand)
         except OutputParseError as exc:
             raise RuncError(str(exc), argv=completed.argv, exit_status=0,
                             stdout=completed.stdout, stderr=completed.stderr)
+
+
+def _timed_out(argv, timeout, stdout, stderr):
+    return RuncError('%s %s timed out after %s seconds' % (os.path.basename(argv[0]), subcommand_of(argv), timeout),
+                     argv=argv, stdout=_text(stdout), stderr=_text(stderr), timed_out=True)
 
 
 def _output_target(path, detach, opened):

@@ -387,3 +387,78 @@ def test_commands_run_records_what_ran(fake_runtime):
     runc.list()
     runc.ps('c1')
     assert runc.commands_run == [[runtime, '--root', '/r', 'ps', '--format', 'json', 'c1']]
+
+
+# A runtime whose answer depends on the container id it is asked about (the last argument).
+STATS_BY_ID = '''
+for last in "$@"; do :; done
+case "$last" in
+  good*) echo '{"type":"stats","id":"'"$last"'","data":{"pids":{"current":1}}}' ;;
+  gone) echo '{"level":"error","msg":"container does not exist","time":"t"}' >&2; exit 1 ;;
+  garbage) echo 'not json {' ;;
+  empty) echo '{"type":"stats","id":"empty"}' ;;
+  hang) exec sleep 30 ;;
+  loud) i=0; while [ $i -lt 2000 ]; do printf '%s' "0123456789012345678901234567890123456789" >&2; i=$((i+1)); done
+        echo '{"type":"stats","data":{"pids":{"current":2}}}' ;;
+esac
+'''
+
+
+def open_descriptors():
+    return sorted(os.listdir('/proc/self/fd'))
+
+
+@pytest.mark.parametrize('threads', [False, True], ids=['one thread', 'threads'])
+def test_stats_of_many_gives_each_its_own_answer_or_error(fake_runtime, threads):
+    # threads: setpgid makes the client start each runtime itself (posix_spawn cannot), from threads.
+    from ansible_collections.oci_runtime.runc.plugins.module_utils import _spawn
+    assert _spawn.available()   # this machine runs the one-thread path
+    runc = Runc(command=fake_runtime(STATS_BY_ID), timeout=1, setpgid=threads)
+    before = open_descriptors()
+    ids = ['good-%d' % index for index in range(20)] + ['gone', 'garbage', 'empty', 'hang', 'loud']
+    results = runc.stats_of(ids, workers=4)
+    assert sorted(results) == sorted(ids)
+    assert all(results['good-%d' % index] == {'pids': {'current': 1}} for index in range(20))
+    assert results['loud'] == {'pids': {'current': 2}}   # 80 kB of stderr do not block its stdout
+    assert results['gone'].container_missing and results['gone'].exit_status == 1
+    assert 'not JSON' in str(results['garbage']) and results['garbage'].stdout == 'not json {\n'
+    assert 'printed no stats' in str(results['empty'])
+    assert results['hang'].timed_out and 'timed out after 1 seconds' in str(results['hang'])
+    assert results['hang'].argv == runc.argv('events', '--stats', 'hang')
+    assert len(runc.commands_run) == len(ids) and not runc.mutations_run
+    assert open_descriptors() == before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)   # every runtime was reaped
+
+
+def test_stats_of_a_runtime_that_cannot_start_is_an_error_per_container(tmp_path):
+    runc = Runc(command=str(tmp_path / 'no-such-runtime'))
+    results = runc.stats_of(['a', 'b'], workers=2)
+    assert all('cannot run the runtime' in str(results[name]) for name in ('a', 'b'))
+
+
+def test_stats_of_refuses_a_bad_id_before_running_anything(fake_runtime, tmp_path):
+    record = tmp_path / 'ran'
+    runc = Runc(command=fake_runtime('touch %s' % record))
+    with pytest.raises(RuncError):
+        runc.stats_of(['good', '../escape'])
+    assert not record.exists()
+
+
+def test_no_runtime_outlives_an_interrupted_stats_of(fake_runtime, monkeypatch, tmp_path):
+    from ansible_collections.oci_runtime.runc.plugins.module_utils import _spawn
+    pids = tmp_path / 'pids'
+    runc = Runc(command=fake_runtime('echo $$ >> %s; exec sleep 30' % pids))
+    calls = iter(range(3))
+
+    def interrupting_select(self, timeout=None):
+        if next(calls) == 2:
+            raise KeyboardInterrupt
+        return []
+    monkeypatch.setattr(_spawn.selectors.DefaultSelector, 'select', interrupting_select)
+    before = open_descriptors()
+    with pytest.raises(KeyboardInterrupt):
+        runc.stats_of(['a', 'b', 'c'], workers=3)
+    assert open_descriptors() == before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
