@@ -13,6 +13,7 @@ pidfd together, so the runtimes run at their own pace.
 from __future__ import annotations
 
 import collections
+import fcntl
 import functools
 import os
 import selectors
@@ -27,7 +28,8 @@ _GRACE = 1.0
 @functools.lru_cache(maxsize=1)
 def available():
     """posix_spawn and pidfds (Python 3.9, Linux 5.3): without them the caller uses threads."""
-    if not (hasattr(os, 'posix_spawnp') and hasattr(os, 'pidfd_open') and hasattr(os, 'waitstatus_to_exitcode')):
+    if not (hasattr(os, 'posix_spawnp') and hasattr(os, 'pidfd_open') and hasattr(os, 'waitstatus_to_exitcode')
+            and hasattr(signal, 'pidfd_send_signal')):
         return False
     try:
         os.close(os.pidfd_open(os.getpid()))
@@ -51,31 +53,83 @@ class Outcome:
 
 
 class _Running:
-    __slots__ = ('outcome', 'pid', 'open_fds', 'chunks', 'deadline', 'killed')
+    """A started command: its pid, pidfd and pipes, what it printed so far, when it must end."""
 
-    def __init__(self, outcome, pid, deadline):
+    __slots__ = ('outcome', 'pid', 'pidfd', 'open_fds', 'chunks', 'deadline', 'killed')
+
+    def __init__(self, outcome, pid, fds, deadline):
         self.outcome = outcome
         self.pid = pid
-        self.open_fds = 0
+        self.pidfd = fds[2]
+        self.open_fds = set(fds)
         self.chunks = {'stdout': [], 'stderr': []}
         self.deadline = deadline
         self.killed = False
 
     @property
+    def reaped(self):
+        return self.outcome.exit_status is not None
+
+    @property
     def done(self):
-        return self.open_fds == 0 and self.outcome.exit_status is not None
+        return not self.open_fds and self.reaped
+
+    def close(self, selector, fd):
+        if fd in self.open_fds:
+            self.open_fds.discard(fd)
+            try:
+                selector.unregister(fd)
+            except KeyError:
+                pass
+            os.close(fd)
+
+    def kill(self):
+        """SIGKILL through the pidfd: never a pid the kernel may have given to another process since."""
+        if not self.reaped and self.pidfd in self.open_fds:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def reap(self):
+        try:
+            dummy, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = None
+        self.outcome.exit_status = os.waitstatus_to_exitcode(status) if status is not None else -signal.SIGKILL
 
 
-def _start(argv, env):
+def _inheritable_fds():
+    """Descriptors above 2 without close-on-exec (ones this process inherited, say): closed in every command,
+    as subprocess's close_fds does."""
+    found = []
+    for name in os.listdir('/proc/self/fd'):
+        fd = int(name)
+        if fd <= 2:
+            continue
+        try:
+            if not fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC:
+                found.append(fd)
+        except OSError:
+            pass   # the listing's own descriptor, closed since
+    return found
+
+
+def _start(argv, env, inheritable=()):
     """(pid, (stdout read end, stderr read end, pidfd)); stdin is /dev/null, no other descriptor is passed."""
     out_read, out_write = os.pipe()
-    err_read, err_write = os.pipe()
     try:
-        # Descriptors Python opens are close-on-exec: the command gets 0, 1 and 2 only.
+        err_read, err_write = os.pipe()
+    except BaseException:
+        os.close(out_read)
+        os.close(out_write)
+        raise
+    try:
+        # Descriptors Python opens are close-on-exec, the others are closed: the command gets 0, 1 and 2 only.
         pid = os.posix_spawnp(argv[0], argv, env, file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, out_write, 1),
-            (os.POSIX_SPAWN_DUP2, err_write, 2)])
+            (os.POSIX_SPAWN_DUP2, err_write, 2)] + [(os.POSIX_SPAWN_CLOSE, fd) for fd in inheritable])
     except BaseException:
         os.close(out_read)
         os.close(err_read)
@@ -87,7 +141,7 @@ def _start(argv, env):
         pidfd = os.pidfd_open(pid)
     except BaseException:
         # Out of descriptors, say: the command must not run on unwatched.
-        _kill(pid)
+        os.kill(pid, signal.SIGKILL)   # not reaped yet: the pid is still this child's
         os.waitpid(pid, 0)
         os.close(out_read)
         os.close(err_read)
@@ -98,10 +152,13 @@ def _start(argv, env):
 def run_many(argvs, env, workers, timeout=None):
     """Run each argv, at most ``workers`` at a time; their Outcomes, in the order of argvs.
 
-    A command past ``timeout`` seconds is killed (timed_out); whatever happens,
-    no command is left running or unreaped when this returns or raises.
+    A command past ``timeout`` seconds is killed (timed_out). One that exited but
+    whose pipes another process still holds is given up on at its deadline with
+    what it printed. Whatever happens, no command is left running or unreaped and
+    no descriptor is left open when this returns or raises.
     """
     outcomes = [Outcome(list(argv)) for argv in argvs]
+    inheritable = _inheritable_fds()
     waiting = collections.deque(outcomes)
     running = []
     selector = selectors.DefaultSelector()
@@ -110,38 +167,43 @@ def run_many(argvs, env, workers, timeout=None):
             while waiting and len(running) < workers:
                 outcome = waiting.popleft()
                 try:
-                    pid, fds = _start(outcome.argv, env)
+                    pid, fds = _start(outcome.argv, env, inheritable)
                 except OSError as error:
                     outcome.start_error = error
                     continue
-                entry = _Running(outcome, pid, None if timeout is None else time.monotonic() + timeout)
+                entry = _Running(outcome, pid, fds, None if timeout is None else time.monotonic() + timeout)
                 running.append(entry)
                 for fd, stream in zip(fds, ('stdout', 'stderr', None)):
                     selector.register(fd, selectors.EVENT_READ, (entry, stream))
-                entry.open_fds = len(fds)
             if not running:
                 continue   # every command left could not be started
             for key, dummy in selector.select(_wait_time(running)):
                 _serve(selector, key)
-            now = time.monotonic()
-            for entry in running:
-                if entry.deadline is not None and now >= entry.deadline:
-                    _expire(selector, entry, now)
             for entry in [entry for entry in running if entry.done]:
-                running.remove(entry)
-                entry.outcome.stdout = b''.join(entry.chunks['stdout'])
-                entry.outcome.stderr = b''.join(entry.chunks['stderr'])
+                _finish(running, entry)
+            now = time.monotonic()
+            for entry in [entry for entry in running if entry.deadline is not None and now >= entry.deadline]:
+                _expire(selector, entry, now)
+                if entry.done:
+                    _finish(running, entry)
     finally:
         for entry in running:
-            _kill(entry.pid)
-        for key in list(selector.get_map().values()):
-            entry, stream = key.data
-            if stream is None and entry.outcome.exit_status is None:
-                os.waitpid(entry.pid, 0)
-            selector.unregister(key.fd)
-            os.close(key.fd)
+            entry.kill()
+        for entry in running:
+            try:
+                if not entry.reaped:
+                    entry.reap()
+            finally:
+                for fd in list(entry.open_fds):
+                    entry.close(selector, fd)
         selector.close()
     return outcomes
+
+
+def _finish(running, entry):
+    running.remove(entry)
+    entry.outcome.stdout = b''.join(entry.chunks['stdout'])
+    entry.outcome.stderr = b''.join(entry.chunks['stderr'])
 
 
 def _wait_time(running):
@@ -153,36 +215,26 @@ def _serve(selector, key):
     """Read what a pipe holds, or reap a command whose pidfd says it exited."""
     entry, stream = key.data
     if stream is None:
-        dummy, status = os.waitpid(entry.pid, 0)
-        entry.outcome.exit_status = os.waitstatus_to_exitcode(status)
-        data = b''
-    else:
-        data = os.read(key.fd, 65536)
+        entry.reap()
+        entry.close(selector, key.fd)
+        return
+    data = os.read(key.fd, 65536)
+    if data:
         entry.chunks[stream].append(data)
-    if not data:
-        selector.unregister(key.fd)
-        os.close(key.fd)
-        entry.open_fds -= 1
+    else:
+        entry.close(selector, key.fd)
 
 
 def _expire(selector, entry, now):
-    """Kill a command past its timeout; past the grace after that, give up on its pipes."""
-    if not entry.killed:
+    """At the deadline: kill a command still running; past the grace after that, or once it
+    exited, give up on its pipes (a process it left may hold them)."""
+    if not entry.reaped and not entry.killed:
         entry.killed = True
         entry.outcome.timed_out = True
-        _kill(entry.pid)
+        entry.kill()
         entry.deadline = now + _GRACE
         return
     entry.deadline = None
-    for key in list(selector.get_map().values()):
-        if key.data[0] is entry and key.data[1] is not None:
-            selector.unregister(key.fd)
-            os.close(key.fd)
-            entry.open_fds -= 1
-
-
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    for fd in list(entry.open_fds):
+        if fd != entry.pidfd:
+            entry.close(selector, fd)

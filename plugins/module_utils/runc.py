@@ -794,12 +794,16 @@ class Runc(_Fields):
 
     def stats_of(self, container_ids, workers=8):
         """``stats`` of each container, ``workers`` runtimes at a time: {id: data, or the RuncError}."""
-        for container_id in container_ids:
-            validate_container_id(container_id)
         results = {}
-        completed = self._capture_many([('events', '--stats', container_id) for container_id in container_ids],
-                                       workers)
-        for container_id, outcome in zip(container_ids, completed):
+        valid_ids = []
+        for container_id in container_ids:
+            try:
+                validate_container_id(container_id)
+                valid_ids.append(container_id)
+            except RuncError as error:
+                results[container_id] = error   # that container's error only; the others are asked
+        completed = self._capture_many([('events', '--stats', container_id) for container_id in valid_ids], workers)
+        for container_id, outcome in zip(valid_ids, completed):
             try:
                 if isinstance(outcome, RuncError):
                     raise outcome

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -409,10 +411,13 @@ def open_descriptors():
 
 
 @pytest.mark.parametrize('threads', [False, True], ids=['one thread', 'threads'])
-def test_stats_of_many_gives_each_its_own_answer_or_error(fake_runtime, threads):
+def test_stats_of_many_gives_each_its_own_answer_or_error(fake_runtime, monkeypatch, threads):
     # threads: setpgid makes the client start each runtime itself (posix_spawn cannot), from threads.
     from ansible_collections.oci_runtime.runc.plugins.module_utils import _spawn
     assert _spawn.available()   # this machine runs the one-thread path
+    if not threads:
+        # The one-thread path starts no thread.
+        monkeypatch.setattr(concurrent.futures, 'ThreadPoolExecutor', None)
     runc = Runc(command=fake_runtime(STATS_BY_ID), timeout=1, setpgid=threads)
     before = open_descriptors()
     ids = ['good-%d' % index for index in range(20)] + ['gone', 'garbage', 'empty', 'hang', 'loud']
@@ -431,18 +436,43 @@ def test_stats_of_many_gives_each_its_own_answer_or_error(fake_runtime, threads)
         os.waitpid(-1, os.WNOHANG)   # every runtime was reaped
 
 
+def test_the_runtime_gets_no_descriptor_but_its_standard_ones(fake_runtime):
+    # An inherited descriptor without close-on-exec, as a module may be given one.
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        runc = Runc(command=fake_runtime('echo "{\\"data\\": {\\"fds\\": \\"$(ls /proc/self/fd | tr "\\n" " ")\\"}}"'))
+        results = runc.stats_of(['c1'])
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    # 0, 1, 2 and the folder ls reads /proc/self/fd through.
+    assert len(results['c1']['fds'].split()) == 4, results
+
+
 def test_stats_of_a_runtime_that_cannot_start_is_an_error_per_container(tmp_path):
     runc = Runc(command=str(tmp_path / 'no-such-runtime'))
     results = runc.stats_of(['a', 'b'], workers=2)
     assert all('cannot run the runtime' in str(results[name]) for name in ('a', 'b'))
 
 
-def test_stats_of_refuses_a_bad_id_before_running_anything(fake_runtime, tmp_path):
+def test_stats_of_a_bad_id_is_its_error_alone(fake_runtime, tmp_path):
     record = tmp_path / 'ran'
-    runc = Runc(command=fake_runtime('touch %s' % record))
-    with pytest.raises(RuncError):
-        runc.stats_of(['good', '../escape'])
-    assert not record.exists()
+    runc = Runc(command=fake_runtime('for last in "$@"; do :; done; echo "$last" >> %s; %s'
+                                     % (record, "echo '{\"data\": {}}'")))
+    results = runc.stats_of(['good', '../escape'])
+    assert results['good'] == {}
+    assert 'invalid container id' in str(results['../escape'])
+    assert record.read_text() == 'good\n'   # the bad id never reached the runtime
+
+
+def test_a_runtime_that_exits_leaving_its_pipes_to_a_child_is_not_a_timeout(fake_runtime):
+    # The runtime answers and exits; a process it started keeps stdout open for 5 s.
+    runc = Runc(command=fake_runtime('echo \'{"data": {"pids": {"current": 1}}}\'; sleep 5 & exit 0'), timeout=1)
+    started = time.monotonic()
+    results = runc.stats_of(['c1', 'c2'], workers=2)
+    assert time.monotonic() - started < 4
+    assert results == {'c1': {'pids': {'current': 1}}, 'c2': {'pids': {'current': 1}}}
 
 
 def test_no_runtime_outlives_an_interrupted_stats_of(fake_runtime, monkeypatch, tmp_path):
@@ -453,12 +483,22 @@ def test_no_runtime_outlives_an_interrupted_stats_of(fake_runtime, monkeypatch, 
 
     def interrupting_select(self, timeout=None):
         if next(calls) == 2:
+            # Once every runtime runs (and said its pid): then the interrupt.
+            waited = time.monotonic()
+            while time.monotonic() - waited < 5 and len(pids.read_text().split() if pids.exists() else []) < 3:
+                time.sleep(0.01)
             raise KeyboardInterrupt
         return []
     monkeypatch.setattr(_spawn.selectors.DefaultSelector, 'select', interrupting_select)
     before = open_descriptors()
+    started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         runc.stats_of(['a', 'b', 'c'], workers=3)
+    assert time.monotonic() - started < 10   # killed, not waited for
     assert open_descriptors() == before
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+    assert len(pids.read_text().split()) == 3
+    for pid in pids.read_text().split():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
