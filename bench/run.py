@@ -457,6 +457,37 @@ def measure_info(count, repeats, workers):
     return results
 
 
+def measure_connection(count, repeats):
+    """COUNT raw tasks through the runc connection into a busybox container vs through the local connection."""
+    remove_runc_containers()
+    bundle = os.path.join(BENCH_DIR, 'bundles', 'raw-target')
+    os.makedirs(bundle, exist_ok=True)
+    if not os.path.exists(os.path.join(bundle, 'config.json')):
+        run(['runc', 'spec', '--bundle', bundle])
+    with open(os.path.join(bundle, 'config.json')) as stream:
+        config = json.load(stream)
+    config['root'] = {'path': os.path.join(BENCH_DIR, 'rootfs'), 'readonly': True}
+    config['process'].update(terminal=False, args=['sleep', '100000'])
+    with open(os.path.join(bundle, 'config.json'), 'w') as stream:
+        json.dump(config, stream)
+    run(['runc', '--root', ROOT, 'run', '--detach', '--bundle', bundle, 'raw-target'])
+    results = {}
+    for name, host_vars in (('runc', 'ansible_connection=oci_runtime.runc.runc ansible_runc_container=raw-target '
+                                     'ansible_runc_root=%s' % ROOT),
+                            ('local', 'ansible_connection=local')):
+        inventory = os.path.join(BENCH_DIR, 'raw-%s.ini' % name)
+        with open(inventory, 'w') as stream:
+            stream.write('target %s\n' % host_vars)
+        argv = ['ansible-playbook', '-i', inventory, os.path.join(PLAYBOOKS, 'raw.yml'),
+                '-e', json.dumps({'bench_count': count})]
+        run(argv)
+        results['raw_%s' % name] = median_time(argv, repeats)
+    empty = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(PLAYBOOKS, 'empty.yml')]
+    results['raw_empty'] = median_time(empty, repeats)
+    remove_runc_containers()
+    return dict(results, count=count)
+
+
 def measure_startup():
     """Time and imports of one runc_container and one command run on the managed host (AnsiballZ)."""
     report = {}
@@ -548,6 +579,8 @@ def main():
         bundle = measure_bundle(counts[0], bundle_samples, repeats)
         log('runc_info over %d running containers' % info_count)
         info = measure_info(info_count, repeats, workers)
+        log('20 raw tasks through the runc connection and through local')
+        connection = measure_connection(20, repeats)
         log('module start-up')
         startup = measure_startup()
         if not args.quick:
@@ -584,6 +617,10 @@ def main():
         'bundle_ratio_vs_unpack': bundle['create_runc_bundle'] / bundle['create_unpack_command'],
         'bundle_noop_ratio_vs_runc_container': bundle['noop_runc_bundle'] / bundle['noop_runc_container'],
         'startup': startup,
+        'connection': connection,
+        # ansible-playbook's own start-up taken off both sides, as for the batch ratios.
+        'connection_raw_ratio_vs_local': ((connection['raw_runc'] - connection['raw_empty'])
+                                          / (connection['raw_local'] - connection['raw_empty'])),
         'goals': {key: {'goal': '%s %s' % GOALS[key], 'verdict': None} for key in GOALS},
     })
     for key in GOALS:
@@ -623,6 +660,10 @@ def print_table(results, counts, info_count):
         print('%s payload on the host: %.3fs, %d bytes; largest imports (ms): %s'
               % (module, startup['seconds'], startup['payload_bytes'],
                  ', '.join('%s %.0f' % item for item in list(startup['imports_ms'].items())[:4])))
+    connection = results['connection']
+    print('\n%d raw tasks, seconds (median, whole playbook): runc connection %.2f, local connection %.2f, '
+          'empty playbook %.2f' % (connection['count'], connection['raw_runc'], connection['raw_local'],
+                                   connection['raw_empty']))
     print('\n%-40s %10s %12s %8s' % ('goal', 'value', 'target', ''))
     for key in ('noop_ratio_vs_command', 'noop_ratio_vs_podman', 'create_ratio_vs_command',
                 'create_ratio_vs_podman', 'runc_calls_per_noop', 'info_stats_ratio_vs_parallel_floor',
@@ -631,7 +672,7 @@ def print_table(results, counts, info_count):
                 'bundle_noop_ratio_vs_runc_container', 'batch_noop_ratio_vs_command',
                 'batch_noop_ratio_vs_runc_container', 'batch_create_ratio_vs_runc_container',
                 'batch_runc_calls_per_noop_task', 'batch_noop_playbook_ratio_vs_command',
-                'batch_noop_playbook_ratio_vs_runc_container'):
+                'batch_noop_playbook_ratio_vs_runc_container', 'connection_raw_ratio_vs_local'):
         goal = results['goals'].get(key, {})
         print('%-40s %10.2f %12s %8s' % (key, results[key], goal.get('goal', '(reported)'), goal.get('verdict', '')))
     print('\nrunc subcommands of a no-op run: %s' % ', '.join(results['runc_subcommands_per_noop']))

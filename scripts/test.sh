@@ -116,7 +116,7 @@ count_versions() {
 # from the collection root, with Molecule's defaults, colour on as in a
 # terminal, none of the ANSIBLE_* settings this script makes for the other
 # gates but the collections path.
-MOLECULE_SCENARIOS=(default fleet migrate)
+MOLECULE_SCENARIOS=(default fleet migrate instances)
 gate_molecule() {
   local scenario failed=0
   for scenario in "${MOLECULE_SCENARIOS[@]}"; do
@@ -161,9 +161,12 @@ count_build() {
 # Every plugin and role must render with ansible-doc.
 gate_docs() {
   local name role failed=0
-  for name in $(ansible-doc -t module -l oci_runtime.runc 2>/dev/null | awk '{print $1}'); do
-    echo "ansible-doc -t module $name"
-    ansible-doc -t module "$name" >/dev/null || failed=1
+  local plugin_type
+  for plugin_type in module connection inventory; do
+    for name in $(ansible-doc -t "$plugin_type" -l oci_runtime.runc 2>/dev/null | awk '{print $1}'); do
+      echo "ansible-doc -t $plugin_type $name"
+      ansible-doc -t "$plugin_type" "$name" >/dev/null || failed=1
+    done
   done
   for role in roles/*/; do
     name=$(basename "$role")

@@ -2,7 +2,7 @@
 # Copyright (c) oci_runtime.runc contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fake runtimes for fault injection: runtimes that fail, hang or print garbage.
+"""Fake runtimes for fault injection (the client, the connection): runtimes that fail, hang or print garbage.
 
 They never stand in for runc where a feature is shown to work; the tests
 under tests/integration do that against the real runtime.

@@ -1,0 +1,353 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: runc
+short_description: Run tasks in runc containers
+version_added: 0.4.0
+description:
+  - Runs Ansible's commands in a running container of a runc root with C(runc exec), and moves files in and
+    out through C(runc exec) too (C(cat) inside the container). Paths are resolved inside the container,
+    its symlinks and mounts, never the host's.
+  - The containers may run on the controller's machine, or on another host reached with the OpenSSH client
+    (O(runc_host)); one SSH connection per host is shared by all of its containers.
+  - Every process starts as the container's own process does (user, capabilities, no_new_privileges,
+    AppArmor profile, SELinux label), unless O(remote_user) names another user.
+  - Containers without Python work with M(ansible.builtin.raw) and M(ansible.builtin.script); other modules
+    need Python in the container. Pipelining is supported.
+author: oci_runtime.runc contributors
+options:
+  remote_addr:
+    description: The container's id.
+    type: str
+    default: inventory_hostname
+    vars:
+      - name: inventory_hostname
+      - name: ansible_host
+      - name: ansible_runc_container
+  root:
+    description:
+      - The runc root the container lives in (runc's C(--root)); the runtime's default when not set.
+      - The same option as the modules' O(oci_runtime.runc.runc_container#module:root).
+    type: path
+    vars:
+      - name: ansible_runc_root
+  runtime_path:
+    description: The runtime to run (runc, or a CLI-compatible one such as crun), on the host of the containers.
+    type: str
+    default: runc
+    vars:
+      - name: ansible_runc_runtime_path
+  remote_user:
+    description:
+      - The user the container's processes run as, by name (looked up in the container's C(/etc/passwd) and
+        C(/etc/group)) or as C(uid) or C(uid:gid).
+      - A name or a bare uid gets the primary group and the supplementary groups the container's files give it;
+        a uid without an entry in C(/etc/passwd) must be given with its gid (runc would pick group 0).
+      - When not set, the container's own user.
+    type: str
+    vars:
+      - name: ansible_user
+      - name: ansible_runc_user
+    keyword:
+      - name: remote_user
+  cwd:
+    description: The working folder of the container's processes; the container's own when not set.
+    type: str
+    vars:
+      - name: ansible_runc_cwd
+  env:
+    description: Environment variables given to every process, over the container's own.
+    type: dict
+    default: {}
+    vars:
+      - name: ansible_runc_env
+  runc_host:
+    description:
+      - The host the containers run on, reached with ssh (C(host) or C(user@host), or a name of
+        C(~/.ssh/config)); the controller's machine when not set.
+      - The SSH connection is shared (ControlMaster) and kept 60 seconds after its last use.
+    type: str
+    vars:
+      - name: ansible_runc_host
+  runc_ssh_args:
+    description: More arguments of ssh for O(runc_host), such as C(-p 2222) or C(-i KEY), before the host.
+    type: list
+    elements: str
+    default: []
+    vars:
+      - name: ansible_runc_ssh_args
+  runc_ssh_executable:
+    description: The OpenSSH client to run for O(runc_host).
+    type: str
+    default: ssh
+    vars:
+      - name: ansible_runc_ssh_executable
+  runc_ssh_control_path_dir:
+    description: The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
+    type: path
+    default: ~/.ansible/cp
+    env:
+      - name: ANSIBLE_SSH_CONTROL_PATH_DIR
+    vars:
+      - name: ansible_runc_ssh_control_path_dir
+  runc_timeout:
+    description:
+      - Seconds the runtime (and the SSH hop) may take for its own queries (the container's state, its
+        C(/etc/passwd)); not a limit of the tasks' commands.
+    type: int
+    default: 30
+    vars:
+      - name: ansible_runc_timeout
+notes:
+  - C(become) works with a become method the container has that asks for no password (sudo with NOPASSWD, su run as
+    root); the connection answers no password prompt.
+  - O(remote_user) changes the uid and gids only; the container's capabilities and other restrictions stay.
+  - A uid given without a gid never gets group 0 (as runc's C(exec --user UID) would give it); such a uid needs
+    an entry in the container's C(/etc/passwd), or an explicit gid.
+seealso:
+  - plugin: oci_runtime.runc.runc_containers
+    plugin_type: inventory
+  - module: oci_runtime.runc.runc_exec
+'''
+
+EXAMPLES = r'''
+# inventory.ini: containers of the controller's machine, and one on another host
+# [web]
+# web-1 ansible_connection=oci_runtime.runc.runc ansible_runc_root=/run/runc-apps
+# db-1  ansible_connection=oci_runtime.runc.runc ansible_runc_root=/run/runc-apps ansible_runc_host=admin@db.example.org
+
+- name: Configure what runs inside the containers
+  hosts: web
+  gather_facts: false
+  tasks:
+    - name: Without Python in the container
+      ansible.builtin.raw: cat /etc/os-release
+
+    - name: With Python, as a user of the container
+      ansible.builtin.copy:
+        src: app.conf
+        dest: /etc/app/app.conf
+      remote_user: app
+'''
+
+import os
+import re
+import subprocess
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.connection import ConnectionBase
+from ansible.utils.display import Display
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import (
+    OutputParseError,
+    parse_json_output,
+    runtime_message,
+)
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError, validate_container_id
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import (
+    HopError,
+    failure_of,
+    hop_argv,
+    run,
+    runtime_argv,
+)
+
+display = Display()
+
+_NUMERIC_USER = re.compile(r'^(\d+)(?::(\d+))?$')
+_ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+
+
+def passwd_entry(passwd_text, user):
+    """(uid, gid, name) of user (a name, or a uid as digits) in /etc/passwd text, or None."""
+    for line in passwd_text.splitlines():
+        fields = line.split(':')
+        if len(fields) < 4 or not fields[2].isdigit() or not fields[3].isdigit():
+            continue
+        if fields[0] == user or (user.isdigit() and fields[2] == user):
+            return int(fields[2]), int(fields[3]), fields[0]
+    return None
+
+
+def supplementary_gids(group_text, name, primary_gid):
+    """The gids of /etc/group whose member list names the user, but the primary one."""
+    gids = []
+    for line in group_text.splitlines():
+        fields = line.split(':')
+        if len(fields) < 4 or not fields[2].isdigit():
+            continue
+        if name in fields[3].split(',') and int(fields[2]) != primary_gid and int(fields[2]) not in gids:
+            gids.append(int(fields[2]))
+    return gids
+
+
+class Connection(ConnectionBase):
+    """Commands and files of a runc container, through runc exec."""
+
+    transport = 'oci_runtime.runc.runc'
+    has_pipelining = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user_flags = None
+        self._user_key = None
+
+    # -- where and as whom ----------------------------------------------------------------------
+
+    def _container(self):
+        container_id = self.get_option('remote_addr')
+        try:
+            validate_container_id(container_id)
+        except RuncError as error:
+            raise AnsibleConnectionFailure('remote_addr: %s' % error)
+        return container_id
+
+    def _runtime(self, *args):
+        """argv of a runtime call, on the containers' host."""
+        argv = runtime_argv(self.get_option('runtime_path'), self.get_option('root'), *args)
+        return hop_argv(argv, self.get_option('runc_host'), self.get_option('runc_ssh_args'),
+                        self.get_option('runc_ssh_executable'), self.get_option('runc_ssh_control_path_dir'))
+
+    def _where(self):
+        root = self.get_option('root') or "the runtime's default root"
+        host = self.get_option('runc_host')
+        return '%s%s' % (root, ' on %s' % host if host else '')
+
+    def _call(self, argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None):
+        """Run argv; a failure of the runtime (or ssh) itself is a connection error."""
+        try:
+            status, out, err = run(argv, stdin=stdin, input_data=input_data, stdout=stdout, timeout=timeout)
+        except HopError as error:
+            raise AnsibleConnectionFailure('container %s in %s: %s' % (self._container(), self._where(), error))
+        message = failure_of(status, err, bool(self.get_option('runc_host')))
+        if message:
+            raise AnsibleConnectionFailure('container %s in %s: %s' % (self._container(), self._where(), message))
+        return status, out, err
+
+    def _connect(self):
+        if self._connected:
+            return self
+        super()._connect()
+        container_id = self._container()
+        status, out, err = self._call(self._runtime('state', container_id), timeout=self.get_option('runc_timeout'))
+        if status != 0:
+            raise AnsibleConnectionFailure('container %s in %s: runc state failed (exit status %d): %s' % (
+                container_id, self._where(), status, runtime_message(to_text(err)) or 'no message'))
+        try:
+            state = parse_json_output(to_text(out), 'state')
+        except OutputParseError as error:
+            raise AnsibleConnectionFailure('container %s in %s: %s' % (container_id, self._where(), error))
+        if not isinstance(state, dict) or state.get('status') != 'running':
+            raise AnsibleConnectionFailure('container %s in %s is %s, not running: runc exec needs a running '
+                                           'container' % (container_id, self._where(),
+                                                          state.get('status') if isinstance(state, dict) else '?'))
+        display.vvv('RUNC CONNECTION to container %s in %s' % (container_id, self._where()), host=container_id)
+        self._connected = True
+        return self
+
+    def _exec_flags(self):
+        """--user, --additional-gids, --cwd and --env of every exec."""
+        flags = list(self._user_exec_flags())
+        if self.get_option('cwd'):
+            flags += ['--cwd', self.get_option('cwd')]
+        for name, value in sorted((self.get_option('env') or {}).items()):
+            if not _ENV_NAME.match(str(name)):
+                raise AnsibleConnectionFailure('env: %r is not a variable name' % (name,))
+            flags += ['--env', '%s=%s' % (name, value)]
+        return flags
+
+    def _user_exec_flags(self):
+        user = self.get_option('remote_user')
+        if user is not None:
+            user = str(user)
+        if self._user_key == user and self._user_flags is not None:
+            return self._user_flags
+        self._user_key = user
+        self._user_flags = self._resolve_user(user) if user else []
+        return self._user_flags
+
+    def _read_container_file(self, path):
+        """A file read inside the container as its own user (its /etc/passwd, say)."""
+        status, out, err = self._call(self._runtime('exec', self._container(), 'cat', path),
+                                      timeout=self.get_option('runc_timeout'))
+        if status != 0:
+            return None
+        return to_text(out, errors='surrogate_or_replace')
+
+    def _resolve_user(self, user):
+        numeric = _NUMERIC_USER.match(user)
+        if numeric and numeric.group(2) is not None:
+            return ['--user', user]
+        passwd = self._read_container_file('/etc/passwd')
+        entry = passwd_entry(passwd or '', user)
+        if entry is None:
+            if numeric:
+                raise AnsibleConnectionFailure(
+                    'remote_user: uid %s has no entry in the /etc/passwd of container %s; give it as uid:gid '
+                    '(runc would run it in group 0)' % (user, self._container()))
+            raise AnsibleConnectionFailure('remote_user: no user %r in the /etc/passwd of container %s%s'
+                                           % (user, self._container(),
+                                              '' if passwd is not None else ' (it cannot be read there)'))
+        uid, gid, name = entry
+        flags = ['--user', '%d:%d' % (uid, gid)]
+        for extra in supplementary_gids(self._read_container_file('/etc/group') or '', name, gid):
+            flags += ['--additional-gids', str(extra)]
+        return flags
+
+    def _exec_argv(self, command):
+        return self._runtime('exec', *(self._exec_flags() + [self._container()] + list(command)))
+
+    # -- Ansible's calls --------------------------------------------------------------------------
+
+    def exec_command(self, cmd, in_data=None, sudoable=False):
+        super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        executable = self._play_context.executable or '/bin/sh'
+        argv = self._exec_argv([executable, '-c', to_text(cmd)])
+        # env values may be secrets: the log names the variables only.
+        display.vvv('EXEC %s' % [re.sub(r'^([A-Za-z_][A-Za-z0-9_]*)=.*', r'\1=********', arg)
+                                 if previous == '--env' else arg for previous, arg in zip([None] + argv, argv)],
+                    host=self._container())
+        return self._call(argv, input_data=to_bytes(in_data) if in_data is not None else None)
+
+    def put_file(self, in_path, out_path):
+        super().put_file(in_path, out_path)
+        display.vvv('PUT %s TO %s' % (in_path, out_path), host=self._container())
+        if not os.path.isfile(to_bytes(in_path, errors='surrogate_or_strict')):
+            raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
+        # cat runs inside the container: out_path is resolved there, and nothing else is written.
+        argv = self._exec_argv(['/bin/sh', '-c', 'cat > "$1"', 'sh', to_text(out_path)])
+        with open(to_bytes(in_path, errors='surrogate_or_strict'), 'rb') as source:
+            status, dummy, err = self._call(argv, stdin=source)
+        if status != 0:
+            raise AnsibleError('failed to transfer %s to %s in container %s: %s'
+                               % (in_path, out_path, self._container(), to_text(err).strip() or 'exit %d' % status))
+
+    def fetch_file(self, in_path, out_path):
+        super().fetch_file(in_path, out_path)
+        display.vvv('FETCH %s TO %s' % (in_path, out_path), host=self._container())
+        argv = self._exec_argv(['cat', '--', to_text(in_path)])
+        partial = to_bytes(out_path, errors='surrogate_or_strict') + b'.part'
+        try:
+            with open(partial, 'wb') as target:
+                status, dummy, err = self._call(argv, stdout=target)
+            if status != 0:
+                raise AnsibleError('failed to fetch %s from container %s: %s'
+                                   % (in_path, self._container(), to_text(err).strip() or 'exit %d' % status))
+            os.rename(partial, to_bytes(out_path, errors='surrogate_or_strict'))
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+
+    def reset(self):
+        self.close()
+
+    def close(self):
+        self._connected = False
+        self._user_flags = None
+        self._user_key = None

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runtime's command line on the controller's machine, or on another host through SSH.
+
+Shared by the runc connection and the runc_containers inventory: both run
+the runtime where the containers are, and the remote form hops through the
+OpenSSH client with connection sharing, one master per host.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import log_error_messages
+
+# runc exits with this status when it failed itself (and so does ssh).
+RUNTIME_FAILURE = 255
+
+
+class HopError(Exception):
+    """The runtime, or the SSH hop to it, could not be run or failed itself."""
+
+
+def runtime_argv(runtime_path, root, *args):
+    argv = [runtime_path or 'runc']
+    if root:
+        argv += ['--root', root]
+    return argv + list(args)
+
+
+def control_path_folder(folder=None):
+    """The folder of the shared SSH connections' sockets (the ssh connection's control_path_dir)."""
+    folder = os.path.expanduser(folder or os.path.join('~', '.ansible', 'cp'))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
+
+
+def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=None):
+    """argv as run on host: through ssh, quoted for the remote shell; argv itself without a host."""
+    if not host:
+        return list(argv)
+    return ([ssh_executable or 'ssh',
+             '-o', 'ControlMaster=auto',
+             '-o', 'ControlPersist=60s',
+             '-o', 'ControlPath=%s' % os.path.join(control_path_folder(control_path_dir), 'runc-%C'),
+             '-o', 'BatchMode=yes']
+            + list(ssh_args or []) + [host, '--', ' '.join(shlex.quote(arg) for arg in argv)])
+
+
+def run(argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None):
+    """(exit status, stdout bytes, stderr bytes); HopError when it cannot be started or timed out."""
+    try:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE if input_data is not None else (stdin or subprocess.DEVNULL),
+                                   stdout=stdout, stderr=subprocess.PIPE)
+    except OSError as error:
+        raise HopError('cannot run %s: %s' % (argv[0], error.strerror or error))
+    try:
+        out, err = process.communicate(input_data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise HopError('%s did not answer within %s seconds' % (' '.join(argv[:1]), timeout))
+    return process.returncode, out or b'', err or b''
+
+
+def failure_of(status, stderr, via_ssh):
+    """The runtime's (or ssh's) own message when the call failed before the command ran, else None.
+
+    Status 255 is runc's for its own failures; a command in the container may exit
+    with 255 too, so only a message in runc's log format (or, through ssh, any
+    message when the runtime never ran) counts.
+    """
+    if status != RUNTIME_FAILURE:
+        return None
+    text = stderr.decode('utf-8', 'replace')
+    messages = log_error_messages(text)
+    if messages:
+        return messages[-1]
+    if via_ssh and text.strip().startswith(('ssh:', 'Host key verification failed', 'Permission denied')):
+        return text.strip().splitlines()[-1]
+    return None

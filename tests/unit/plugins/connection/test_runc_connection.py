@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runc connection's user lookup, its SSH hop, and runtimes that fail, hang or print garbage.
+
+The connection itself is shown to work against real containers in the runc_connection
+integration target and the instances Molecule scenario; fake runtimes here only inject faults.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import connection_loader
+
+from ansible_collections.oci_runtime.runc.plugins.connection.runc import passwd_entry, supplementary_gids
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import failure_of, hop_argv
+
+PASSWD = '''root:x:0:0:root:/root:/bin/bash
+broken line
+app:x:1234:2345:app:/srv:/bin/sh
+odd:x:notanumber:1:odd:/:/bin/sh
+'''
+GROUP = '''root:x:0:
+app:x:2345:
+extra:x:3456:app,other
+more:x:4567:other,app
+self:x:2345:app
+'''
+
+
+def test_a_name_or_a_uid_finds_its_entry():
+    assert passwd_entry(PASSWD, 'app') == (1234, 2345, 'app')
+    assert passwd_entry(PASSWD, '1234') == (1234, 2345, 'app')
+    assert passwd_entry(PASSWD, 'odd') is None
+    assert passwd_entry(PASSWD, 'nobody') is None
+    assert passwd_entry('', 'root') is None
+
+
+def test_supplementary_groups_are_those_naming_the_user_but_the_primary_one():
+    assert supplementary_gids(GROUP, 'app', 2345) == [3456, 4567]
+    assert supplementary_gids(GROUP, 'root', 0) == []
+
+
+def test_the_hop_quotes_every_argument_for_the_remote_shell(tmp_path):
+    argv = ['runc', '--root', '/run/a b', 'exec', 'c1', '/bin/sh', '-c', "echo 'x' && rm -rf $HOME; `id`"]
+    assert hop_argv(argv, None) == argv
+    hopped = hop_argv(argv, 'admin@host', ['-p', '2222'], control_path_dir=str(tmp_path))
+    assert hopped[:1] == ['ssh'] and '-p' in hopped and hopped[-3:-1] == ['admin@host', '--']
+    assert 'ControlPath=%s/runc-%%C' % tmp_path in hopped
+    assert shlex.split(hopped[-1]) == argv
+
+
+@pytest.mark.parametrize('status, stderr, via_ssh, expected', [
+    (255, b'time="t" level=error msg="exec failed: container does not exist"\n', False,
+     'exec failed: container does not exist'),
+    (255, b'the command itself says so\n', False, None),          # a command that exits with 255
+    (1, b'time="t" level=error msg="ignored: not 255"\n', False, None),
+    (255, b'ssh: connect to host 10.0.0.9 port 22: Connection refused\n', True,
+     'ssh: connect to host 10.0.0.9 port 22: Connection refused'),
+    (255, b'ssh: no hop here\n', False, None),
+])
+def test_only_the_runtime_or_ssh_failing_itself_is_a_connection_failure(status, stderr, via_ssh, expected):
+    assert failure_of(status, stderr, via_ssh) == expected
+
+
+def connection_to(container, **options):
+    connection = connection_loader.get('oci_runtime.runc.runc', PlayContext(), None)
+    connection.set_options(direct=dict(dict(remote_addr=container), **options))
+    return connection
+
+
+@pytest.mark.parametrize('script, message', [
+    ('echo \'time="t" level=error msg="container does not exist"\' >&2; exit 1', 'container does not exist'),
+    ('echo "not json {"', 'not JSON'),
+    ('echo \'{"id": "c1", "status": "stopped"}\'', 'is stopped, not running'),
+    ('echo \'["a list"]\'', r'is \?, not running'),
+    ('exec sleep 30', 'did not answer within 1 seconds'),
+])
+def test_a_container_that_cannot_be_reached_is_a_connection_failure(fake_runtime, script, message):
+    connection = connection_to('c1', runtime_path=fake_runtime(script), runc_timeout=1)
+    with pytest.raises(AnsibleConnectionFailure, match=message):
+        connection._connect()
+
+
+def test_a_bad_container_id_is_refused_before_the_runtime_runs(fake_runtime, tmp_path):
+    record = tmp_path / 'ran'
+    connection = connection_to('../c1', runtime_path=fake_runtime('touch %s' % record))
+    with pytest.raises(AnsibleConnectionFailure, match='remote_addr: invalid container id'):
+        connection._connect()
+    assert not record.exists()
+
+
+def test_a_missing_runtime_is_a_connection_failure(tmp_path):
+    connection = connection_to('c1', runtime_path=str(tmp_path / 'no-runtime'))
+    with pytest.raises(AnsibleConnectionFailure, match='cannot run'):
+        connection._connect()
+
+
+RUNNING = 'echo \'{"id": "c1", "pid": 1, "status": "running", "bundle": "/b", "created": "t"}\''
+
+
+@pytest.mark.parametrize('user, passwd, message', [
+    ('7777', 'root:x:0:0::/:/bin/sh', 'remote_user: uid 7777 has no entry'),
+    ('ghost', 'root:x:0:0::/:/bin/sh', "remote_user: no user 'ghost'"),
+])
+def test_a_user_that_cannot_be_resolved_is_never_run_as_root(fake_runtime, tmp_path, user, passwd, message):
+    calls = tmp_path / 'calls'
+    runtime = fake_runtime('''echo "$*" >> %s
+case "$*" in
+  "state c1") %s ;;
+  *"cat /etc/passwd") echo '%s' ;;
+  *) echo ran ;;
+esac''' % (calls, RUNNING, passwd))
+    connection = connection_to('c1', runtime_path=runtime, remote_user=user)
+    with pytest.raises(AnsibleConnectionFailure, match=message):
+        connection.exec_command('id')
+    assert [line for line in calls.read_text().splitlines() if line.endswith('-c id')] == []
+
+
+def test_user_flags_carry_uid_gid_and_groups(fake_runtime, tmp_path):
+    calls = tmp_path / 'calls'
+    runtime = fake_runtime('''echo "$*" >> %s
+case "$*" in
+  "state c1") %s ;;
+  *"cat /etc/passwd") echo 'app:x:1234:2345::/:/bin/sh' ;;
+  *"cat /etc/group") echo 'extra:x:3456:app' ;;
+  *) echo ran ;;
+esac''' % (calls, RUNNING))
+    connection = connection_to('c1', runtime_path=runtime, remote_user='app', cwd='/srv', env={'A': 'b c'})
+    status, out, dummy = connection.exec_command('id')
+    assert status == 0 and out == b'ran\n'
+    assert calls.read_text().splitlines()[-1] == (
+        'exec --user 1234:2345 --additional-gids 3456 --cwd /srv --env A=b c c1 /bin/sh -c id')
