@@ -32,11 +32,22 @@ count_sanity() {
   echo "$((ran - ${failed:-0})) of $ran sanity tests passed"
 }
 
+# ansible-test runs the target tests (module_utils) and the controller tests (connection,
+# inventory) in separate pytest runs, and exits 0 when a run collected nothing because its
+# workers crashed: each run must pass and none may crash or run no test.
 gate_units() {
-  ansible-test units --local --python "$PYTHON_VERSION" --color no
+  local output status=0
+  output=$(ansible-test units --local --python "$PYTHON_VERSION" --color no 2>&1) || status=$?
+  printf '%s\n' "$output"
+  if grep -qE 'crashed worker|no tests ran' <<<"$output"; then
+    echo "units: a pytest run crashed or ran no test" >&2
+    return 1
+  fi
+  return $status
 }
 count_units() {
-  grep -E '^=+ .*(passed|failed|error).* in ' "$1" | tail -n 1 | tr -d '='
+  grep -E '^=+ .*(passed|failed|error|no tests ran).* in ' "$1" | tr -d '=' | sed 's/^ *//; s/ *$//' \
+    | paste -sd ';' - | sed 's/;/; /g'
 }
 
 # OCI_RUNC_TARGETS (space separated) limits the gate to those targets.
@@ -96,6 +107,9 @@ run_version_step() {
   shift 3
   say "ansible-core $version: $step (log: $log)"
   PATH="$venv/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python" "$@" 2>&1 | tee "$log" || result=FAIL
+  if [[ $step == units ]] && grep -qE 'crashed worker|no tests ran' "$log"; then
+    result=FAIL   # ansible-test exits 0 when a pytest run collected nothing
+  fi
   if [[ $step == units ]]; then
     counts=$(count_units "$log" | grep -oE '[0-9]+ (passed|failed|errors?)' | paste -sd ' ' -)
   else

@@ -19,7 +19,8 @@ description:
     AppArmor profile, SELinux label), unless O(remote_user) names another user.
   - Containers without Python work with M(ansible.builtin.raw) and M(ansible.builtin.script); other modules
     need Python in the container. Pipelining is supported.
-author: oci_runtime.runc contributors
+author:
+  - oci_runtime.runc developers (@oci-runtime)
 options:
   remote_addr:
     description: The container's id.
@@ -127,11 +128,13 @@ EXAMPLES = r'''
   tasks:
     - name: Without Python in the container
       ansible.builtin.raw: cat /etc/os-release
+      changed_when: false
 
     - name: With Python, as a user of the container
       ansible.builtin.copy:
         src: app.conf
         dest: /etc/app/app.conf
+        mode: "0640"
       remote_user: app
 '''
 

@@ -18,7 +18,8 @@ description:
   - The inventory host name is the container id for containers of the controller's machine, and
     C(ID@HOST) for those of another host.
   - The configuration file's name must end with C(runc.yml) or C(runc.yaml).
-author: oci_runtime.runc contributors
+author:
+  - oci_runtime.runc developers (@oci-runtime)
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -84,6 +85,7 @@ options:
 '''
 
 EXAMPLES = r'''
+---
 # runc.yml: the running containers of two roots, grouped by their project
 plugin: oci_runtime.runc.runc_containers
 roots: [/run/runc-apps, /run/runc-db]
@@ -91,6 +93,7 @@ keyed_groups:
   - key: runc_annotations['oci_runtime.runc.project'] | default('none')
     prefix: project
 
+---
 # fleet.runc.yml: the containers of other hosts, reached with ssh
 plugin: oci_runtime.runc.runc_containers
 local: false

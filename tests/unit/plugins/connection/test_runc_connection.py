@@ -69,6 +69,23 @@ def test_only_the_runtime_or_ssh_failing_itself_is_a_connection_failure(status, 
     assert failure_of(status, stderr, via_ssh) == expected
 
 
+@pytest.fixture
+def fake_runtime(tmp_path):
+    """fake_runtime('sh body'): the path of an executable script standing in for runc.
+
+    Controller tests cannot share the client tests' conftest (ansible-test loads those
+    from the collection path only), hence this copy of its one fixture.
+    """
+    scripts = iter(range(100))
+
+    def make(body):
+        script = tmp_path / ('runtime-%d' % next(scripts))
+        script.write_text('#!/bin/sh\n' + body + '\n')
+        script.chmod(0o755)
+        return str(script)
+    return make
+
+
 def connection_to(container, **options):
     connection = connection_loader.get('oci_runtime.runc.runc', PlayContext(), None)
     connection.set_options(direct=dict(dict(remote_addr=container), **options))
