@@ -48,7 +48,10 @@ options:
       - The user the container's processes run as, by name (looked up in the container's C(/etc/passwd) and
         C(/etc/group)) or as C(uid) or C(uid:gid).
       - A name or a bare uid gets the primary group and the supplementary groups the container's files give it;
-        a uid without an entry in C(/etc/passwd) must be given with its gid (runc would pick group 0).
+        a uid without an entry in C(/etc/passwd) must be given with its gid (runc would keep the container's,
+        group 0 for most).
+      - A container whose own process has additional groups (C(process.user.additionalGids)) is refused, because
+        runc exec keeps them for every user.
       - When not set, the container's own user.
     type: str
     vars:
@@ -62,7 +65,10 @@ options:
     vars:
       - name: ansible_runc_cwd
   env:
-    description: Environment variables given to every process, over the container's own.
+    description:
+      - Environment variables given to every process, over the container's own; values are strings or numbers.
+      - They are on the runtime's command line, which C(ps) shows on the host of the container, so they are not
+        for secrets. Logs show their names only.
     type: dict
     default: {}
     vars:
@@ -108,8 +114,10 @@ notes:
   - C(become) works with a become method the container has that asks for no password (sudo with NOPASSWD, su run as
     root); the connection answers no password prompt.
   - O(remote_user) changes the uid and gids only; the container's capabilities and other restrictions stay.
-  - A uid given without a gid never gets group 0 (as runc's C(exec --user UID) would give it); such a uid needs
-    an entry in the container's C(/etc/passwd), or an explicit gid.
+  - A uid given without a gid never gets the container's gid (as runc's C(exec --user UID) would keep it, group 0
+    for most); such a uid needs an entry in the container's C(/etc/passwd), or an explicit gid.
+  - Every task asks C(runc state) once (a connection lasts one task); with O(remote_user), two C(runc exec) more
+    read C(/etc/passwd) and C(/etc/group), and the container's C(config.json) is read on its host.
 seealso:
   - plugin: oci_runtime.runc.runc_containers
     plugin_type: inventory
@@ -138,6 +146,7 @@ EXAMPLES = r'''
       remote_user: app
 '''
 
+import json
 import os
 import re
 import subprocess
@@ -200,6 +209,7 @@ class Connection(ConnectionBase):
         super().__init__(*args, **kwargs)
         self._user_flags = None
         self._user_key = None
+        self._state = None   # runc state of the container, read when connecting
 
     # -- where and as whom ----------------------------------------------------------------------
 
@@ -211,11 +221,24 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure('remote_addr: %s' % error)
         return container_id
 
+    def _hop(self):
+        """hop_argv's host, ssh_args, ssh_executable, control_path_dir and connect timeout."""
+        host = self.get_option('runc_host')
+        if host is not None and (not host or host.startswith('-')):
+            raise AnsibleConnectionFailure('runc_host: %r is not a host name' % (host,))
+        return (host, self.get_option('runc_ssh_args'), self.get_option('runc_ssh_executable'),
+                self.get_option('runc_ssh_control_path_dir'), self.get_option('runc_timeout'))
+
     def _runtime(self, *args):
         """argv of a runtime call, on the containers' host."""
         argv = runtime_argv(self.get_option('runtime_path'), self.get_option('root'), *args)
-        return hop_argv(argv, self.get_option('runc_host'), self.get_option('runc_ssh_args'),
-                        self.get_option('runc_ssh_executable'), self.get_option('runc_ssh_control_path_dir'))
+        return self._hopped(argv)
+
+    def _hopped(self, argv):
+        try:
+            return hop_argv(argv, *self._hop())
+        except HopError as error:
+            raise AnsibleConnectionFailure('runc_ssh_control_path_dir: %s' % error)
 
     def _where(self):
         root = self.get_option('root') or "the runtime's default root"
@@ -226,7 +249,7 @@ class Connection(ConnectionBase):
         """Run argv; a failure of the runtime (or ssh) itself is a connection error."""
         try:
             status, out, err = run(argv, stdin=stdin, input_data=input_data, stdout=stdout, timeout=timeout)
-        except HopError as error:
+        except (HopError, OSError) as error:
             raise AnsibleConnectionFailure('container %s in %s: %s' % (self._container(), self._where(), error))
         message = failure_of(status, err, bool(self.get_option('runc_host')))
         if message:
@@ -251,29 +274,34 @@ class Connection(ConnectionBase):
                                            'container' % (container_id, self._where(),
                                                           state.get('status') if isinstance(state, dict) else '?'))
         display.vvv('RUNC CONNECTION to container %s in %s' % (container_id, self._where()), host=container_id)
+        self._state = state
         self._connected = True
         return self
 
-    def _exec_flags(self):
-        """--user, --additional-gids, --cwd and --env of every exec."""
+    def _exec_flags(self, masked=False):
+        """--user, --additional-gids, --cwd and --env of every exec (env values masked for logs)."""
         flags = list(self._user_exec_flags())
         if self.get_option('cwd'):
             flags += ['--cwd', self.get_option('cwd')]
         for name, value in sorted((self.get_option('env') or {}).items()):
             if not _ENV_NAME.match(str(name)):
                 raise AnsibleConnectionFailure('env: %r is not a variable name' % (name,))
-            flags += ['--env', '%s=%s' % (name, value)]
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)) or '\0' in str(value):
+                raise AnsibleConnectionFailure('env: the value of %s must be a string or a number' % name)
+            flags += ['--env', '%s=%s' % (name, '********' if masked else value)]
         return flags
 
     def _user_exec_flags(self):
         user = self.get_option('remote_user')
         if user is not None:
             user = str(user)
-        if self._user_key == user and self._user_flags is not None:
+        if self._user_flags is not None and self._user_key == user:
             return self._user_flags
-        self._user_key = user
-        self._user_flags = self._resolve_user(user) if user else []
-        return self._user_flags
+        # Kept only once resolved: a failed lookup never leaves the previous user's flags in place.
+        self._user_key, self._user_flags = None, None
+        flags = self._resolve_user(user) if user else []
+        self._user_key, self._user_flags = user, flags
+        return flags
 
     def _read_container_file(self, path):
         """A file read inside the container as its own user (its /etc/passwd, say)."""
@@ -284,6 +312,7 @@ class Connection(ConnectionBase):
         return to_text(out, errors='surrogate_or_replace')
 
     def _resolve_user(self, user):
+        self._refuse_kept_groups(user)
         numeric = _NUMERIC_USER.match(user)
         if numeric and numeric.group(2) is not None:
             return ['--user', user]
@@ -293,7 +322,7 @@ class Connection(ConnectionBase):
             if numeric:
                 raise AnsibleConnectionFailure(
                     'remote_user: uid %s has no entry in the /etc/passwd of container %s; give it as uid:gid '
-                    '(runc would run it in group 0)' % (user, self._container()))
+                    '(runc would keep the container\'s gid)' % (user, self._container()))
             raise AnsibleConnectionFailure('remote_user: no user %r in the /etc/passwd of container %s%s'
                                            % (user, self._container(),
                                               '' if passwd is not None else ' (it cannot be read there)'))
@@ -303,6 +332,28 @@ class Connection(ConnectionBase):
             flags += ['--additional-gids', str(extra)]
         return flags
 
+    def _refuse_kept_groups(self, user):
+        """runc exec --user keeps the container process's additionalGids: another user must not get them."""
+        bundle = (self._state or {}).get('bundle')
+        if not isinstance(bundle, str) or not bundle.startswith('/'):
+            raise AnsibleConnectionFailure('remote_user: cannot tell the groups container %s runs with (runc state '
+                                           'names no bundle)' % self._container())
+        status, out, err = self._call(self._hopped(['cat', '--', bundle + '/config.json']),
+                                      timeout=self.get_option('runc_timeout'))
+        try:
+            config = json.loads(to_text(out)) if status == 0 else None
+            kept = ((config.get('process') or {}).get('user') or {}).get('additionalGids') or []
+        except (ValueError, AttributeError):
+            config = kept = None
+        if not isinstance(config, dict) or not isinstance(kept, list):
+            raise AnsibleConnectionFailure('remote_user: cannot read the config.json of container %s in %s (%s)'
+                                           % (self._container(), bundle, to_text(err).strip() or 'not a JSON object'))
+        if kept:
+            raise AnsibleConnectionFailure(
+                'remote_user: container %s runs with the additional groups %s, which runc exec keeps for every user; '
+                'a task as %s would get them too. Run it as the container\'s own user, or make the container without '
+                'them' % (self._container(), ', '.join(str(gid) for gid in kept), user))
+
     def _exec_argv(self, command):
         return self._runtime('exec', *(self._exec_flags() + [self._container()] + list(command)))
 
@@ -310,13 +361,15 @@ class Connection(ConnectionBase):
 
     def exec_command(self, cmd, in_data=None, sudoable=False):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        if sudoable and self.become and self.become.expect_prompt():
+            raise AnsibleConnectionFailure('become: the runc connection answers no password prompt; use a become '
+                                           'method the container allows without a password (become_password is set)')
         executable = self._play_context.executable or '/bin/sh'
-        argv = self._exec_argv([executable, '-c', to_text(cmd)])
-        # env values may be secrets: the log names the variables only.
-        display.vvv('EXEC %s' % [re.sub(r'^([A-Za-z_][A-Za-z0-9_]*)=.*', r'\1=********', arg)
-                                 if previous == '--env' else arg for previous, arg in zip([None] + argv, argv)],
-                    host=self._container())
-        return self._call(argv, input_data=to_bytes(in_data) if in_data is not None else None)
+        command = [executable, '-c', to_text(cmd)]
+        # The log names the env variables only, before the command is quoted for an SSH hop.
+        shown = self._runtime('exec', *(self._exec_flags(masked=True) + [self._container()] + command))
+        display.vvv('EXEC %s' % shown, host=self._container())
+        return self._call(self._exec_argv(command), input_data=to_bytes(in_data) if in_data is not None else None)
 
     def put_file(self, in_path, out_path):
         super().put_file(in_path, out_path)
@@ -325,8 +378,11 @@ class Connection(ConnectionBase):
             raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
         # cat runs inside the container: out_path is resolved there, and nothing else is written.
         argv = self._exec_argv(['/bin/sh', '-c', 'cat > "$1"', 'sh', to_text(out_path)])
-        with open(to_bytes(in_path, errors='surrogate_or_strict'), 'rb') as source:
-            status, dummy, err = self._call(argv, stdin=source)
+        try:
+            with open(to_bytes(in_path, errors='surrogate_or_strict'), 'rb') as source:
+                status, dummy, err = self._call(argv, stdin=source)
+        except OSError as error:
+            raise AnsibleError('failed to read %s: %s' % (in_path, error.strerror or error))
         if status != 0:
             raise AnsibleError('failed to transfer %s to %s in container %s: %s'
                                % (in_path, out_path, self._container(), to_text(err).strip() or 'exit %d' % status))
@@ -343,14 +399,25 @@ class Connection(ConnectionBase):
                 raise AnsibleError('failed to fetch %s from container %s: %s'
                                    % (in_path, self._container(), to_text(err).strip() or 'exit %d' % status))
             os.rename(partial, to_bytes(out_path, errors='surrogate_or_strict'))
+        except OSError as error:
+            raise AnsibleError('failed to write %s: %s' % (out_path, error.strerror or error))
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
 
     def reset(self):
+        """Forget the container's state and user, and end the shared SSH connection (meta: reset_connection)."""
+        host, ssh_args, ssh_executable, control_path_dir, dummy = self._hop()
+        if host:
+            try:
+                run(hop_argv(['true'], host, ssh_args, ssh_executable, control_path_dir)[:-3]
+                    + ['-O', 'exit', host], timeout=self.get_option('runc_timeout'))
+            except (HopError, OSError):
+                pass   # no master, or it is gone already
         self.close()
 
     def close(self):
         self._connected = False
+        self._state = None
         self._user_flags = None
         self._user_key = None

@@ -113,6 +113,7 @@ import re
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import runtime_message
 from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import HopError, hop_argv, run, runtime_argv
@@ -177,10 +178,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return listed
 
     def _list(self, host, ssh_args, root):
-        argv = hop_argv(runtime_argv(self.get_option('runtime_path'), root, 'list', '--format', 'json'),
-                        host, ssh_args, control_path_dir=self.get_option('ssh_control_path_dir'))
         where = '%s%s' % (root or "the runtime's default root", ' on %s' % host if host else '')
         try:
+            argv = hop_argv(runtime_argv(self.get_option('runtime_path'), root, 'list', '--format', 'json'),
+                            host, ssh_args, control_path_dir=self.get_option('ssh_control_path_dir'),
+                            connect_timeout=self.get_option('timeout'))
             status, out, err = run(argv, timeout=self.get_option('timeout'))
         except HopError as error:
             raise AnsibleParserError('cannot list the containers of %s: %s' % (where, error))
@@ -205,7 +207,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not self._id_pattern.search(state['id']):
             return False
         present = state.get('annotations') or {}
-        return all(present.get(name) == str(value) for name, value in self.get_option('annotations').items())
+        return all(present.get(name) == (str(value).lower() if isinstance(value, bool) else str(value))
+                   for name, value in self.get_option('annotations').items())
 
     def _populate(self, listed):
         strict = self.get_option('strict')
@@ -221,13 +224,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                          'source' % (state['id'], origin[name], place))
             origin[name] = place
             self.inventory.add_host(name)
-            variables = {
+            # What the runtime printed is the containers', not the user's: never templated (wrap_var;
+            # ansible-core 2.19 marks what inventory plugins give untrusted itself).
+            variables = wrap_var({
                 'runc_id': state['id'], 'runc_status': state.get('status'), 'runc_pid': state.get('pid'),
                 'runc_bundle': state.get('bundle'), 'runc_created': state.get('created'),
-                'runc_annotations': state.get('annotations') or {}, 'runc_root': root, 'runc_host': host,
-                'ansible_connection': 'oci_runtime.runc.runc', 'ansible_runc_container': state['id'],
+                'runc_annotations': state.get('annotations') or {},
+            })
+            variables.update({
+                'runc_root': root, 'runc_host': host,
+                'ansible_connection': 'oci_runtime.runc.runc', 'ansible_runc_container': variables['runc_id'],
                 'ansible_runc_runtime_path': self.get_option('runtime_path'),
-            }
+            })
             if root:
                 variables['ansible_runc_root'] = root
             if host:

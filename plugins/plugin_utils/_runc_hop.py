@@ -12,6 +12,7 @@ OpenSSH client with connection sharing, one master per host.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 
@@ -19,6 +20,9 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output impo
 
 # runc exits with this status when it failed itself (and so does ssh).
 RUNTIME_FAILURE = 255
+_SSH_FAILURE = re.compile(r'^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out)|'
+                          r'Host key verification failed|Permission denied|mux_client_|Control socket|'
+                          r'ssh_exchange_identification|Could not resolve hostname)')
 
 
 class HopError(Exception):
@@ -39,16 +43,24 @@ def control_path_folder(folder=None):
     return folder
 
 
-def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=None):
-    """argv as run on host: through ssh, quoted for the remote shell; argv itself without a host."""
+def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=None, connect_timeout=None):
+    """argv as run on host: through ssh, quoted for the remote shell; argv itself without a host.
+
+    The user's ssh_args come first: ssh takes the first value of an option, so theirs win over
+    these defaults (ControlPath, BatchMode, ...).
+    """
     if not host:
         return list(argv)
-    return ([ssh_executable or 'ssh',
-             '-o', 'ControlMaster=auto',
-             '-o', 'ControlPersist=60s',
-             '-o', 'ControlPath=%s' % os.path.join(control_path_folder(control_path_dir), 'runc-%C'),
-             '-o', 'BatchMode=yes']
-            + list(ssh_args or []) + [host, '--', ' '.join(shlex.quote(arg) for arg in argv)])
+    try:
+        folder = control_path_folder(control_path_dir)
+    except OSError as error:
+        raise HopError('cannot make the SSH control folder %s: %s' % (control_path_dir, error.strerror or error))
+    defaults = ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s',
+                '-o', 'ControlPath=%s' % os.path.join(folder, 'runc-%C'), '-o', 'BatchMode=yes']
+    if connect_timeout:
+        defaults += ['-o', 'ConnectTimeout=%d' % connect_timeout]
+    return ([ssh_executable or 'ssh'] + list(ssh_args or []) + defaults
+            + [host, '--', ' '.join(shlex.quote(arg) for arg in argv)])
 
 
 def run(argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None):
@@ -80,6 +92,9 @@ def failure_of(status, stderr, via_ssh):
     messages = log_error_messages(text)
     if messages:
         return messages[-1]
-    if via_ssh and text.strip().startswith(('ssh:', 'Host key verification failed', 'Permission denied')):
-        return text.strip().splitlines()[-1]
+    if via_ssh:
+        # ssh's own words: the runtime never ran (a command of the container saying these is unlikely).
+        for line in reversed(text.strip().splitlines()):
+            if _SSH_FAILURE.search(line):
+                return line.strip()
     return None

@@ -6,7 +6,9 @@
 #   python-image.sh LAYOUT [SUITE] [MIRROR]
 set -euo pipefail
 layout=${1:?usage: python-image.sh LAYOUT [SUITE] [MIRROR]}
-suite=${2:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
+# The machine's own Debian release, else bookworm (an Ubuntu codename is not a suite of the Debian mirror).
+suite=${2:-$(. /etc/os-release && if [[ ${ID:-} == debian && -n ${VERSION_CODENAME:-} ]]; then
+  echo "$VERSION_CODENAME"; else echo bookworm; fi)}
 mirror=${3:-http://deb.debian.org/debian}
 stamp="$layout/.oci_runtime_runc.python-image"
 

@@ -10,6 +10,7 @@ integration target and the instances Molecule scenario; fake runtimes here only 
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
@@ -119,22 +120,15 @@ def test_a_missing_runtime_is_a_connection_failure(tmp_path):
         connection._connect()
 
 
-RUNNING = 'echo \'{"id": "c1", "pid": 1, "status": "running", "bundle": "/b", "created": "t"}\''
-
-
 @pytest.mark.parametrize('user, passwd, message', [
     ('7777', 'root:x:0:0::/:/bin/sh', 'remote_user: uid 7777 has no entry'),
     ('ghost', 'root:x:0:0::/:/bin/sh', "remote_user: no user 'ghost'"),
 ])
 def test_a_user_that_cannot_be_resolved_is_never_run_as_root(fake_runtime, tmp_path, user, passwd, message):
     calls = tmp_path / 'calls'
-    runtime = fake_runtime('''echo "$*" >> %s
-case "$*" in
-  "state c1") %s ;;
-  *"cat /etc/passwd") echo '%s' ;;
-  *) echo ran ;;
-esac''' % (calls, RUNNING, passwd))
-    connection = connection_to('c1', runtime_path=runtime, remote_user=user)
+    write_config(tmp_path)
+    connection = connection_to('c1', runtime_path=scripted_runtime(fake_runtime, calls, tmp_path, passwd=passwd),
+                               remote_user=user)
     with pytest.raises(AnsibleConnectionFailure, match=message):
         connection.exec_command('id')
     assert [line for line in calls.read_text().splitlines() if line.endswith('-c id')] == []
@@ -142,15 +136,101 @@ esac''' % (calls, RUNNING, passwd))
 
 def test_user_flags_carry_uid_gid_and_groups(fake_runtime, tmp_path):
     calls = tmp_path / 'calls'
-    runtime = fake_runtime('''echo "$*" >> %s
-case "$*" in
-  "state c1") %s ;;
-  *"cat /etc/passwd") echo 'app:x:1234:2345::/:/bin/sh' ;;
-  *"cat /etc/group") echo 'extra:x:3456:app' ;;
-  *) echo ran ;;
-esac''' % (calls, RUNNING))
-    connection = connection_to('c1', runtime_path=runtime, remote_user='app', cwd='/srv', env={'A': 'b c'})
+    write_config(tmp_path)
+    connection = connection_to('c1', runtime_path=scripted_runtime(fake_runtime, calls, tmp_path), remote_user='app',
+                               cwd='/srv', env={'A': 'b c'})
     status, out, dummy = connection.exec_command('id')
     assert status == 0 and out == b'ran\n'
     assert calls.read_text().splitlines()[-1] == (
         'exec --user 1234:2345 --additional-gids 3456 --cwd /srv --env A=b c c1 /bin/sh -c id')
+
+
+def scripted_runtime(fake_runtime, calls, bundle, passwd='app:x:1234:2345::/:/bin/sh\nalice:x:1001:1001::/:/bin/sh',
+                     exec_body='echo ran'):
+    """A runtime whose state names bundle, whose container has passwd, and whose other execs run exec_body."""
+    return fake_runtime('''echo "$*" >> %s
+case "$*" in
+  "state c1") echo '{"id": "c1", "pid": 1, "status": "running", "bundle": "%s", "created": "t"}' ;;
+  *"cat /etc/passwd") printf '%s\\n' ;;
+  *"cat /etc/group") echo 'extra:x:3456:app' ;;
+  *) %s ;;
+esac''' % (calls, bundle, passwd.replace('\n', '\\n'), exec_body))
+
+
+def write_config(folder, additional_gids=None):
+    user = {'uid': 0, 'gid': 0}
+    if additional_gids is not None:
+        user['additionalGids'] = additional_gids
+    (folder / 'config.json').write_text(json.dumps({'process': {'user': user}}))
+
+
+def test_a_failed_user_lookup_never_runs_as_the_user_before(fake_runtime, tmp_path):
+    calls = tmp_path / 'calls'
+    write_config(tmp_path)
+    runtime = scripted_runtime(fake_runtime, calls, tmp_path)
+    connection = connection_to('c1', runtime_path=runtime, remote_user='alice')
+    assert connection.exec_command('id')[1] == b'ran\n'
+    connection.set_options(direct=dict(remote_addr='c1', runtime_path=runtime, remote_user='ghost'))
+    for dummy in range(2):
+        with pytest.raises(AnsibleConnectionFailure, match="no user 'ghost'"):
+            connection.exec_command('id')
+    assert [line for line in calls.read_text().splitlines() if line.endswith('-c id')] == [
+        'exec --user 1001:1001 c1 /bin/sh -c id']
+
+
+def test_a_container_with_additional_groups_refuses_another_user(fake_runtime, tmp_path):
+    calls = tmp_path / 'calls'
+    write_config(tmp_path, additional_gids=[0, 10])
+    runtime = scripted_runtime(fake_runtime, calls, tmp_path)
+    connection = connection_to('c1', runtime_path=runtime, remote_user='app')
+    with pytest.raises(AnsibleConnectionFailure, match='additional groups 0, 10, which runc exec keeps'):
+        connection.exec_command('id')
+    assert [line for line in calls.read_text().splitlines() if line.endswith('-c id')] == []
+    # The container's own user needs no flag and keeps its groups.
+    connection.set_options(direct=dict(remote_addr='c1', runtime_path=runtime))
+    assert connection.exec_command('id')[0] == 0
+
+
+def test_stdin_reaches_the_process_for_pipelining(fake_runtime, tmp_path):
+    write_config(tmp_path)
+    runtime = scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path, exec_body='cat')
+    connection = connection_to('c1', runtime_path=runtime)
+    data = bytes(range(256)) * 4096
+    assert connection.exec_command('python3', in_data=data)[1] == data
+
+
+def test_env_values_are_checked_and_never_logged(fake_runtime, tmp_path, monkeypatch):
+    from ansible_collections.oci_runtime.runc.plugins.connection import runc as plugin
+    logged = []
+    monkeypatch.setattr(plugin.display, 'vvv', lambda message, host=None: logged.append(message))
+    write_config(tmp_path)
+    runtime = scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path)
+    connection = connection_to('c1', runtime_path=runtime, runc_host=None, env={'TOKEN': 's3cret'})
+    assert connection.exec_command('true')[0] == 0
+    assert logged and not [message for message in logged if 's3cret' in message]
+    assert 'TOKEN=********' in ' '.join(logged)
+    connection = connection_to('c1', runtime_path=runtime, env={'TOKEN': None})
+    with pytest.raises(AnsibleConnectionFailure, match='env: the value of TOKEN must be a string or a number'):
+        connection.exec_command('true')
+
+
+def test_a_become_password_is_refused_not_sent_as_input(fake_runtime, tmp_path):
+    write_config(tmp_path)
+    connection = connection_to('c1', runtime_path=scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path))
+
+    class Become:
+        @staticmethod
+        def expect_prompt():
+            return True
+    connection.become = Become()
+    with pytest.raises(AnsibleConnectionFailure, match='become: the runc connection answers no password prompt'):
+        connection.exec_command('id', sudoable=True)
+
+
+def test_an_ssh_option_is_no_host_and_the_users_ssh_args_come_first(fake_runtime, tmp_path):
+    connection = connection_to('c1', runtime_path=fake_runtime('exit 0'), runc_host='-oProxyCommand=touch x')
+    with pytest.raises(AnsibleConnectionFailure, match="runc_host: '-oProxyCommand=touch x' is not a host name"):
+        connection._connect()
+    hopped = hop_argv(['runc', 'list'], 'h', ['-o', 'BatchMode=no'], control_path_dir=str(tmp_path), connect_timeout=7)
+    assert hopped.index('BatchMode=no') < hopped.index('BatchMode=yes')
+    assert 'ConnectTimeout=7' in hopped

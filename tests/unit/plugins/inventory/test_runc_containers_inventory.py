@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runc_containers inventory's filters, refusals and trust, over a runtime that prints a fixed list.
+
+The real runtime is listed in the runc_connection integration target.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.errors import AnsibleError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import inventory_loader
+
+HOSTILE = "{{ lookup('pipe', 'touch /tmp/pwned') }}"
+LISTED = [
+    {'id': 'web-1', 'pid': 10, 'status': 'running', 'bundle': '/b/web-1', 'created': 't',
+     'annotations': {'role': 'web', 'enabled': 'true', 'note': HOSTILE}},
+    {'id': 'web-2', 'pid': 0, 'status': 'stopped', 'bundle': '/b/web-2', 'created': 't', 'annotations': {'role': 'web'}},
+    {'id': 'db-1', 'pid': 11, 'status': 'running', 'bundle': '/b/db-1', 'created': 't', 'annotations': None},
+]
+
+
+def inventory_of(tmp_path, **config):
+    runtime = tmp_path / 'runtime'
+    runtime.write_text("#!/bin/sh\necho '%s'\n" % json.dumps(LISTED))
+    runtime.chmod(0o755)
+    source = tmp_path / 'test.runc.yml'
+    source.write_text(json.dumps(dict(dict(plugin='oci_runtime.runc.runc_containers', roots=[str(tmp_path / 'root')],
+                                           runtime_path=str(runtime)), **config)))
+    inventory = InventoryData()
+    plugin = inventory_loader.get('oci_runtime.runc.runc_containers')
+    assert plugin.verify_file(str(source))
+    plugin.parse(inventory, DataLoader(), str(source), cache=False)
+    return inventory
+
+
+def test_running_containers_are_hosts_with_their_state_and_connection(tmp_path):
+    inventory = inventory_of(tmp_path)
+    assert sorted(inventory.hosts) == ['db-1', 'web-1']
+    web = inventory.get_host('web-1').vars
+    assert web['ansible_connection'] == 'oci_runtime.runc.runc'
+    assert web['ansible_runc_container'] == 'web-1' and web['ansible_runc_root'] == str(tmp_path / 'root')
+    assert web['runc_pid'] == 10 and web['runc_bundle'] == '/b/web-1' and web['runc_annotations']['role'] == 'web'
+
+
+def test_annotations_from_containers_are_never_templates(tmp_path):
+    note = inventory_of(tmp_path).get_host('web-1').vars['runc_annotations']['note']
+    try:
+        from ansible.template import is_trusted_as_template   # ansible-core 2.19
+    except ImportError:
+        from ansible.utils.unsafe_proxy import AnsibleUnsafe
+        assert isinstance(note, AnsibleUnsafe)
+    else:
+        assert not is_trusted_as_template(note)
+
+
+@pytest.mark.parametrize('config, hosts', [
+    ({'status': []}, ['db-1', 'web-1', 'web-2']),
+    ({'status': ['stopped']}, ['web-2']),
+    ({'id_pattern': '^web-'}, ['web-1']),
+    ({'status': [], 'annotations': {'role': 'web'}}, ['web-1', 'web-2']),
+    ({'annotations': {'enabled': True}}, ['web-1']),
+    ({'keyed_groups': [{'key': 'runc_status', 'prefix': 'status'}], 'status': []}, ['db-1', 'web-1', 'web-2']),
+])
+def test_filters_choose_the_hosts(tmp_path, config, hosts):
+    inventory = inventory_of(tmp_path, **config)
+    assert sorted(inventory.hosts) == hosts
+    if 'keyed_groups' in config:
+        assert sorted(host.name for host in inventory.groups['status_stopped'].get_hosts()) == ['web-2']
+
+
+@pytest.mark.parametrize('config, message', [
+    ({'id_pattern': '('}, 'id_pattern'),
+    ({'annotations': {'role': ['web']}}, 'annotations: give a dict'),
+    ({'hosts': [{'host': '-oProxyCommand=x'}]}, r'hosts\[0\]: host must be a host name'),
+    ({'roots': ['/same', '/same']}, 'container web-1 is in /same and in /same'),
+    ({'compose': {'x': 'runc_nothing.here'}, 'strict': True}, 'runc_nothing'),
+])
+def test_bad_sources_fail_naming_the_problem(tmp_path, config, message):
+    with pytest.raises(AnsibleError, match=message):
+        inventory_of(tmp_path, **config)
