@@ -113,7 +113,8 @@ options:
 notes:
   - C(become) works with a become method the container has that asks for no password (sudo with NOPASSWD, su run as
     root); the connection answers no password prompt.
-  - O(remote_user) changes the uid and gids only; the container's capabilities and other restrictions stay.
+  - O(remote_user) changes the uid and gids only; the container's capability sets and other restrictions stay, and
+    the kernel gives a user other than root none of them effective (unless ambient), root all of them.
   - A uid given without a gid never gets the container's gid (as runc's C(exec --user UID) would keep it, group 0
     for most); such a uid needs an entry in the container's C(/etc/passwd), or an explicit gid.
   - Every task asks C(runc state) once (a connection lasts one task); with O(remote_user), two C(runc exec) more
@@ -150,6 +151,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes, to_text
@@ -172,17 +174,20 @@ from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import 
 
 display = Display()
 
+_MAX_CONFIG = 4 * 1024 * 1024
 _NUMERIC_USER = re.compile(r'^(\d+)(?::(\d+))?$')
 _ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
 def passwd_entry(passwd_text, user):
     """(uid, gid, name) of user (a name, or a uid as digits) in /etc/passwd text, or None."""
+    numeric = user.isdigit()
     for line in passwd_text.splitlines():
         fields = line.split(':')
         if len(fields) < 4 or not fields[2].isdigit() or not fields[3].isdigit():
             continue
-        if fields[0] == user or (user.isdigit() and fields[2] == user):
+        # Digits are a uid, never a name: a line named "1000" must not stand for uid 1000.
+        if (fields[2] if numeric else fields[0]) == user:
             return int(fields[2]), int(fields[3]), fields[0]
     return None
 
@@ -219,6 +224,8 @@ class Connection(ConnectionBase):
             validate_container_id(container_id)
         except RuncError as error:
             raise AnsibleConnectionFailure('remote_addr: %s' % error)
+        if container_id.startswith('-'):
+            raise AnsibleConnectionFailure('remote_addr: %r would be read by runc as an option' % container_id)
         return container_id
 
     def _hop(self):
@@ -245,13 +252,22 @@ class Connection(ConnectionBase):
         host = self.get_option('runc_host')
         return '%s%s' % (root, ' on %s' % host if host else '')
 
-    def _call(self, argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None):
-        """Run argv; a failure of the runtime (or ssh) itself is a connection error."""
+    def _call(self, argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None, runtime_log=None):
+        """Run argv; a failure of the runtime (or ssh) itself is a connection error.
+
+        With runtime_log (the file runc's own --log went to), only what runc logged there
+        says it failed: a command of the container cannot pass for runc on stderr.
+        """
         try:
             status, out, err = run(argv, stdin=stdin, input_data=input_data, stdout=stdout, timeout=timeout)
         except (HopError, OSError) as error:
             raise AnsibleConnectionFailure('container %s in %s: %s' % (self._container(), self._where(), error))
-        message = failure_of(status, err, bool(self.get_option('runc_host')))
+        if runtime_log is not None:
+            with open(runtime_log, 'rb') as log:
+                logged = log.read(_MAX_CONFIG)
+            message = failure_of(status, logged, False)
+        else:
+            message = failure_of(status, err, bool(self.get_option('runc_host')))
         if message:
             raise AnsibleConnectionFailure('container %s in %s: %s' % (self._container(), self._where(), message))
         return status, out, err
@@ -261,6 +277,13 @@ class Connection(ConnectionBase):
             return self
         super()._connect()
         container_id = self._container()
+        if self.get_option('runc_timeout') < 1:
+            raise AnsibleConnectionFailure('runc_timeout: %s is not a number of seconds (1 or more)'
+                                           % self.get_option('runc_timeout'))
+        root = self.get_option('root')
+        if root is not None and not self.get_option('runc_host') and not os.path.isdir(root):
+            # runc would make it, and say the container does not exist.
+            raise AnsibleConnectionFailure('root: %s is not a folder on this machine' % root)
         status, out, err = self._call(self._runtime('state', container_id), timeout=self.get_option('runc_timeout'))
         if status != 0:
             raise AnsibleConnectionFailure('container %s in %s: runc state failed (exit status %d): %s' % (
@@ -338,10 +361,11 @@ class Connection(ConnectionBase):
         if not isinstance(bundle, str) or not bundle.startswith('/'):
             raise AnsibleConnectionFailure('remote_user: cannot tell the groups container %s runs with (runc state '
                                            'names no bundle)' % self._container())
-        status, out, err = self._call(self._hopped(['cat', '--', bundle + '/config.json']),
+        # At most 4 MiB: a config.json that is a link to /dev/zero must not fill the controller's memory.
+        status, out, err = self._call(self._hopped(['head', '-c', str(_MAX_CONFIG + 1), '--', bundle + '/config.json']),
                                       timeout=self.get_option('runc_timeout'))
         try:
-            config = json.loads(to_text(out)) if status == 0 else None
+            config = json.loads(to_text(out)) if status == 0 and len(out) <= _MAX_CONFIG else None
             kept = ((config.get('process') or {}).get('user') or {}).get('additionalGids') or []
         except (ValueError, AttributeError):
             config = kept = None
@@ -354,8 +378,20 @@ class Connection(ConnectionBase):
                 'a task as %s would get them too. Run it as the container\'s own user, or make the container without '
                 'them' % (self._container(), ', '.join(str(gid) for gid in kept), user))
 
-    def _exec_argv(self, command):
-        return self._runtime('exec', *(self._exec_flags() + [self._container()] + list(command)))
+    def _exec_argv(self, command, runtime_log=None):
+        log_flags = ['--log', runtime_log, '--log-format', 'json'] if runtime_log else []
+        return self._runtime(*(log_flags + ['exec'] + self._exec_flags() + [self._container()] + list(command)))
+
+    def _exec(self, command, **call_options):
+        """_call of runc exec: on this machine with runc's own log in a file of its own (see _call)."""
+        if self.get_option('runc_host'):
+            return self._call(self._exec_argv(command), **call_options)
+        handle, runtime_log = tempfile.mkstemp(prefix='runc-connection-', suffix='.log')
+        os.close(handle)
+        try:
+            return self._call(self._exec_argv(command, runtime_log), runtime_log=runtime_log, **call_options)
+        finally:
+            os.unlink(runtime_log)
 
     # -- Ansible's calls --------------------------------------------------------------------------
 
@@ -369,7 +405,7 @@ class Connection(ConnectionBase):
         # The log names the env variables only, before the command is quoted for an SSH hop.
         shown = self._runtime('exec', *(self._exec_flags(masked=True) + [self._container()] + command))
         display.vvv('EXEC %s' % shown, host=self._container())
-        return self._call(self._exec_argv(command), input_data=to_bytes(in_data) if in_data is not None else None)
+        return self._exec(command, input_data=to_bytes(in_data) if in_data is not None else None)
 
     def put_file(self, in_path, out_path):
         super().put_file(in_path, out_path)
@@ -377,10 +413,10 @@ class Connection(ConnectionBase):
         if not os.path.isfile(to_bytes(in_path, errors='surrogate_or_strict')):
             raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
         # cat runs inside the container: out_path is resolved there, and nothing else is written.
-        argv = self._exec_argv(['/bin/sh', '-c', 'cat > "$1"', 'sh', to_text(out_path)])
+        command = ['/bin/sh', '-c', 'cat > "$1"', 'sh', to_text(out_path)]
         try:
             with open(to_bytes(in_path, errors='surrogate_or_strict'), 'rb') as source:
-                status, dummy, err = self._call(argv, stdin=source)
+                status, dummy, err = self._exec(command, stdin=source)
         except OSError as error:
             raise AnsibleError('failed to read %s: %s' % (in_path, error.strerror or error))
         if status != 0:
@@ -390,19 +426,23 @@ class Connection(ConnectionBase):
     def fetch_file(self, in_path, out_path):
         super().fetch_file(in_path, out_path)
         display.vvv('FETCH %s TO %s' % (in_path, out_path), host=self._container())
-        argv = self._exec_argv(['cat', '--', to_text(in_path)])
-        partial = to_bytes(out_path, errors='surrogate_or_strict') + b'.part'
+        command = ['cat', '--', to_text(in_path)]
+        b_out_path = to_bytes(out_path, errors='surrogate_or_strict')
+        partial = None
         try:
-            with open(partial, 'wb') as target:
-                status, dummy, err = self._call(argv, stdout=target)
+            # A file of its own (O_EXCL, never through a link), renamed over out_path once complete.
+            handle, partial = tempfile.mkstemp(dir=os.path.dirname(b_out_path) or b'.', prefix=b'.runc-fetch-')
+            with os.fdopen(handle, 'wb') as target:
+                status, dummy, err = self._exec(command, stdout=target)
             if status != 0:
                 raise AnsibleError('failed to fetch %s from container %s: %s'
                                    % (in_path, self._container(), to_text(err).strip() or 'exit %d' % status))
-            os.rename(partial, to_bytes(out_path, errors='surrogate_or_strict'))
+            os.rename(partial, b_out_path)
+            partial = None
         except OSError as error:
             raise AnsibleError('failed to write %s: %s' % (out_path, error.strerror or error))
         finally:
-            if os.path.exists(partial):
+            if partial is not None and os.path.lexists(partial):
                 os.unlink(partial)
 
     def reset(self):

@@ -16,7 +16,7 @@ description:
     C(runc_root) and C(runc_host), and the connection's own (C(ansible_connection), C(ansible_runc_container),
     C(ansible_runc_root), C(ansible_runc_runtime_path), C(ansible_runc_host), C(ansible_runc_ssh_args)).
   - The inventory host name is the container id for containers of the controller's machine, and
-    C(ID@HOST) for those of another host.
+    C(ID@HOST) for those of another host, after O(prefix).
   - The configuration file's name must end with C(runc.yml) or C(runc.yaml).
 author:
   - oci_runtime.runc developers (@oci-runtime)
@@ -78,6 +78,12 @@ options:
     default: ~/.ansible/cp
     env:
       - name: ANSIBLE_SSH_CONTROL_PATH_DIR
+  prefix:
+    description:
+      - Put before every inventory host name, so that sources whose roots hold the same container ids make
+        different hosts (an id found twice is refused otherwise, across sources too).
+    type: str
+    default: ''
   timeout:
     description: Seconds one C(runc list) (with its SSH hop) may take.
     type: int
@@ -108,6 +114,7 @@ groups:
 '''
 
 import json
+import os
 import re
 
 from ansible.errors import AnsibleParserError
@@ -130,6 +137,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        if self.get_option('timeout') < 1:
+            raise AnsibleParserError('timeout: %s is not a number of seconds (1 or more)' % self.get_option('timeout'))
         try:
             self._id_pattern = re.compile(self.get_option('id_pattern') or '')
         except re.error as error:
@@ -158,7 +167,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """(host or None, ssh_args) of every host whose roots are listed."""
         places = [(None, [])] if self.get_option('local') else []
         for index, entry in enumerate(self.get_option('hosts')):
-            host = entry.get('host') if isinstance(entry, dict) else None
+            if not isinstance(entry, dict):
+                raise AnsibleParserError('hosts[%d]: give a dict with host (and ssh_args), not %r' % (index, entry))
+            host = entry.get('host')
             if not isinstance(host, str) or not host or host.startswith('-'):
                 raise AnsibleParserError('hosts[%d]: host must be a host name, not %r' % (index, host))
             ssh_args = entry.get('ssh_args') or []
@@ -171,7 +182,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Every container of every root of every place: a list of dicts (JSON, for the cache)."""
         roots = self.get_option('roots') or [None]
         listed = []
-        for host, ssh_args in self._places():
+        places = self._places()
+        for root in roots:
+            if root is not None and (not isinstance(root, str) or not root.startswith('/')):
+                raise AnsibleParserError('roots: %r is not an absolute path' % (root,))
+            if root is not None and (None, []) in places and not os.path.isdir(root):
+                # runc list would make it, and list nothing.
+                raise AnsibleParserError('roots: %s is not a folder on this machine' % root)
+        for host, ssh_args in places:
             for root in roots:
                 for state in self._list(host, ssh_args, root):
                     listed.append(dict(state=state, host=host, ssh_args=ssh_args, root=root))
@@ -217,11 +235,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             state, host, root = entry['state'], entry['host'], entry['root']
             if not self._wanted(state):
                 continue
-            name = state['id'] if host is None else '%s@%s' % (state['id'], host)
+            name = self.get_option('prefix') + (state['id'] if host is None else '%s@%s' % (state['id'], host))
             place = '%s%s' % (root or 'the default root', ' on %s' % host if host else '')
-            if name in origin:
-                raise AnsibleParserError('container %s is in %s and in %s: list one of these roots per inventory '
-                                         'source' % (state['id'], origin[name], place))
+            known = self.inventory.get_host(name)
+            if name in origin or (known is not None and known.vars.get('ansible_connection') == 'oci_runtime.runc.runc'):
+                # Never one host for two containers: the last source read would win unsaid.
+                raise AnsibleParserError('container %s is in %s and in %s: give the sources different prefix options'
+                                         % (state['id'], origin.get(name) or 'another inventory source', place))
             origin[name] = place
             self.inventory.add_host(name)
             # What the runtime printed is the containers', not the user's: never templated (wrap_var;

@@ -74,7 +74,14 @@ def run(argv, stdin=None, input_data=None, stdout=subprocess.PIPE, timeout=None)
         out, err = process.communicate(input_data, timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        try:
+            process.communicate(timeout=1)
+        except subprocess.TimeoutExpired:
+            # A child of it holds the pipes: give up on them rather than wait for it.
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream:
+                    stream.close()
+            process.wait()
         raise HopError('%s did not answer within %s seconds' % (' '.join(argv[:1]), timeout))
     return process.returncode, out or b'', err or b''
 

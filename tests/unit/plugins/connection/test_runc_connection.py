@@ -11,7 +11,10 @@ integration target and the instances Molecule scenario; fake runtimes here only 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
+import time
 
 import pytest
 
@@ -33,6 +36,11 @@ extra:x:3456:app,other
 more:x:4567:other,app
 self:x:2345:app
 '''
+
+
+def test_a_uid_never_matches_a_name_made_of_digits():
+    assert passwd_entry('root:x:0:0::/:/bin/sh\n1000:x:0:0:evil:/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n',
+                        '1000') == (1000, 1000, 'app')
 
 
 def test_a_name_or_a_uid_finds_its_entry():
@@ -141,7 +149,7 @@ def test_user_flags_carry_uid_gid_and_groups(fake_runtime, tmp_path):
                                cwd='/srv', env={'A': 'b c'})
     status, out, dummy = connection.exec_command('id')
     assert status == 0 and out == b'ran\n'
-    assert calls.read_text().splitlines()[-1] == (
+    assert without_log(calls.read_text().splitlines()[-1]) == (
         'exec --user 1234:2345 --additional-gids 3456 --cwd /srv --env A=b c c1 /bin/sh -c id')
 
 
@@ -155,6 +163,11 @@ case "$*" in
   *"cat /etc/group") echo 'extra:x:3456:app' ;;
   *) %s ;;
 esac''' % (calls, bundle, passwd.replace('\n', '\\n'), exec_body))
+
+
+def without_log(line):
+    """An exec's argv without the --log of a file of its own that every local exec gets."""
+    return re.sub(r'^--log \S+ --log-format json ', '', line)
 
 
 def write_config(folder, additional_gids=None):
@@ -174,7 +187,7 @@ def test_a_failed_user_lookup_never_runs_as_the_user_before(fake_runtime, tmp_pa
     for dummy in range(2):
         with pytest.raises(AnsibleConnectionFailure, match="no user 'ghost'"):
             connection.exec_command('id')
-    assert [line for line in calls.read_text().splitlines() if line.endswith('-c id')] == [
+    assert [without_log(line) for line in calls.read_text().splitlines() if line.endswith('-c id')] == [
         'exec --user 1001:1001 c1 /bin/sh -c id']
 
 
@@ -234,3 +247,52 @@ def test_an_ssh_option_is_no_host_and_the_users_ssh_args_come_first(fake_runtime
     hopped = hop_argv(['runc', 'list'], 'h', ['-o', 'BatchMode=no'], control_path_dir=str(tmp_path), connect_timeout=7)
     assert hopped.index('BatchMode=no') < hopped.index('BatchMode=yes')
     assert 'ConnectTimeout=7' in hopped
+
+
+def test_a_command_exiting_255_with_a_runtime_like_message_is_the_commands_failure(fake_runtime, tmp_path):
+    # The command of the container prints what runc would and exits 255: runc itself logged nothing.
+    write_config(tmp_path)
+    runtime = scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path,
+                               exec_body='echo \'time="t" level=error msg="spoofed"\' >&2; exit 255')
+    status, dummy, err = connection_to('c1', runtime_path=runtime).exec_command('x')
+    assert status == 255 and b'spoofed' in err
+
+
+def test_the_runtimes_own_failure_in_its_log_is_a_connection_failure(fake_runtime, tmp_path):
+    write_config(tmp_path)
+    body = ('log=; while [ $# -gt 0 ]; do [ "$1" = --log ] && log=$2; shift; done; '
+            'echo \'{"level":"error","msg":"exec failed: no /bin/sh","time":"t"}\' >> "$log"; exit 255')
+    runtime = scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path, exec_body=body)
+    with pytest.raises(AnsibleConnectionFailure, match='exec failed: no /bin/sh'):
+        connection_to('c1', runtime_path=runtime).exec_command('x')
+
+
+def test_fetch_never_writes_through_a_link_or_over_a_part_file(fake_runtime, tmp_path):
+    write_config(tmp_path)
+    runtime = scripted_runtime(fake_runtime, tmp_path / 'calls', tmp_path, exec_body='echo fetched')
+    canary = tmp_path / 'canary'
+    canary.write_text('precious')
+    (tmp_path / 'out.part').symlink_to(canary)
+    connection = connection_to('c1', runtime_path=runtime)
+    connection.fetch_file('/etc/hostname', str(tmp_path / 'out'))
+    assert (tmp_path / 'out').read_text() == 'fetched\n'
+    assert canary.read_text() == 'precious' and os.path.islink(tmp_path / 'out.part')
+    assert sorted(os.listdir(tmp_path)) == ['calls', 'canary', 'config.json', 'out', 'out.part', 'runtime-0']
+
+
+def test_a_missing_root_or_an_id_like_an_option_is_refused_before_runc_runs(fake_runtime, tmp_path):
+    record = tmp_path / 'ran'
+    runtime = fake_runtime('touch %s' % record)
+    with pytest.raises(AnsibleConnectionFailure, match='root: .* is not a folder on this machine'):
+        connection_to('c1', runtime_path=runtime, root=str(tmp_path / 'no-root'))._connect()
+    with pytest.raises(AnsibleConnectionFailure, match="remote_addr: '--help' would be read by runc as an option"):
+        connection_to('--help', runtime_path=runtime)._connect()
+    assert not record.exists() and not (tmp_path / 'no-root').exists()
+
+
+def test_a_runtime_whose_child_holds_its_pipes_times_out(fake_runtime):
+    connection = connection_to('c1', runtime_path=fake_runtime('sleep 30 & sleep 30'), runc_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(AnsibleConnectionFailure, match='did not answer within 1 seconds'):
+        connection._connect()
+    assert time.monotonic() - started < 5

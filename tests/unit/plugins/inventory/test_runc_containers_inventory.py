@@ -27,14 +27,15 @@ LISTED = [
 ]
 
 
-def inventory_of(tmp_path, **config):
+def inventory_of(tmp_path, inventory=None, source_name='test', **config):
     runtime = tmp_path / 'runtime'
     runtime.write_text("#!/bin/sh\necho '%s'\n" % json.dumps(LISTED))
     runtime.chmod(0o755)
-    source = tmp_path / 'test.runc.yml'
+    (tmp_path / 'root').mkdir(exist_ok=True)
+    source = tmp_path / ('%s.runc.yml' % source_name)
     source.write_text(json.dumps(dict(dict(plugin='oci_runtime.runc.runc_containers', roots=[str(tmp_path / 'root')],
                                            runtime_path=str(runtime)), **config)))
-    inventory = InventoryData()
+    inventory = inventory or InventoryData()
     plugin = inventory_loader.get('oci_runtime.runc.runc_containers')
     assert plugin.verify_file(str(source))
     plugin.parse(inventory, DataLoader(), str(source), cache=False)
@@ -80,9 +81,22 @@ def test_filters_choose_the_hosts(tmp_path, config, hosts):
     ({'id_pattern': '('}, 'id_pattern'),
     ({'annotations': {'role': ['web']}}, 'annotations: give a dict'),
     ({'hosts': [{'host': '-oProxyCommand=x'}]}, r'hosts\[0\]: host must be a host name'),
-    ({'roots': ['/same', '/same']}, 'container web-1 is in /same and in /same'),
+    ({'roots': ['/tmp', '/tmp']}, 'container web-1 is in /tmp and in /tmp'),
     ({'compose': {'x': 'runc_nothing.here'}, 'strict': True}, 'runc_nothing'),
+    ({'roots': ['relative']}, "roots: 'relative' is not an absolute path"),
+    ({'roots': ['/no/such/root']}, 'roots: /no/such/root is not a folder on this machine'),
+    ({'hosts': ['web1']}, r"hosts\[0\]: give a dict with host"),
+    ({'timeout': 0}, 'timeout: 0 is not a number of seconds'),
 ])
 def test_bad_sources_fail_naming_the_problem(tmp_path, config, message):
     with pytest.raises(AnsibleError, match=message):
         inventory_of(tmp_path, **config)
+
+
+def test_two_sources_of_the_same_ids_need_prefixes(tmp_path):
+    inventory = inventory_of(tmp_path)
+    with pytest.raises(AnsibleError, match='container web-1 is in another inventory source and in'):
+        inventory_of(tmp_path, inventory=inventory, source_name='again')
+    inventory_of(tmp_path, inventory=inventory, source_name='prefixed', prefix='b-')
+    assert sorted(inventory.hosts) == ['b-db-1', 'b-web-1', 'db-1', 'web-1']
+    assert inventory.get_host('b-web-1').vars['ansible_runc_container'] == 'web-1'
