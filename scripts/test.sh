@@ -130,7 +130,7 @@ count_versions() {
 # from the collection root, with Molecule's defaults, colour on as in a
 # terminal, none of the ANSIBLE_* settings this script makes for the other
 # gates but the collections path.
-MOLECULE_SCENARIOS=(default fleet migrate instances)
+MOLECULE_SCENARIOS=(default fleet migrate instances supervised)
 gate_molecule() {
   local scenario failed=0
   for scenario in "${MOLECULE_SCENARIOS[@]}"; do

@@ -26,6 +26,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _network as net
 from ansible_collections.oci_runtime.runc.plugins.module_utils._network import ANNOTATION_NETWORK
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
+from ansible_collections.oci_runtime.runc.plugins.module_utils._supervision import RECORD_DIR, Supervisor
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import (
     ignored_parts,
     resources_without,
@@ -120,7 +121,12 @@ class ContainerManager(ContainerTask):
         # Every container runc_containers listed: refuse_shared_bundle reads it instead of a runc list of
         # its own, which fails while another item's container is being deleted.
         self.listed_all = listed_all
-        self.record = Record(self.root, self.container_id)
+        # The container's systemd unit, when the task asks for one (restart) or one of ours runs it.
+        self.supervisor = Supervisor(module, self.root, self.container_id, self.record_action)
+        # A supervised container's record is kept where a reboot leaves it: systemd makes the container again.
+        self.record = Record(self.root, self.container_id,
+                             path=self.supervisor.record_path if self.supervisor.asked else None)
+        self.assume_absent = False   # check mode: a planned unit stop deletes the container
         self.default_spec = default_spec or DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
         self.recreate_reasons = []
         self.config_backup = None   # (path, bytes or None) of config.json before this task wrote it
@@ -173,8 +179,9 @@ class ContainerManager(ContainerTask):
                     and (os.geteuid() != 0 or params['rootless'] == 'true'):
                 raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
                                 'the CNI plugins change the host\'s network')
-            if not self.bundle and self.current_state() is None:
+            if not self.bundle and not self.supervisor.asked and self.current_state() is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
+        self.supervisor.validate(self.runc, self.bundle, self.kill_signal, self.network_plan)
 
     def current_state(self):
         """The container's state before the task acted: as runc_containers listed it, else runc state.
@@ -183,6 +190,8 @@ class ContainerManager(ContainerTask):
         held the lock first, or when the list says the container is missing (this task would
         create it, and a task that just did must not be raced).
         """
+        if self.assume_absent:
+            return None
         waited = self.lock is not None and self.lock.waited
         creating = self.listed is None and self.params['state'] != 'absent'
         if self.listed is NOT_READ or waited or creating:
@@ -289,7 +298,7 @@ class ContainerManager(ContainerTask):
         for a container made without this collection, the bundle's
         config.json is the best witness.
         """
-        record = self.record.load(state['created'])
+        record = self.record.load(state['created'], (state.get('annotations') or {}).get(cfg.ANNOTATION_CONFIG_DIGEST))
         if record and record.get('config') is not None:
             return KnownConfig(digest=record['config_digest'], resources=record.get('resources') or {},
                                config=record['config'], create_options=record.get('create_options'),
@@ -308,13 +317,16 @@ class ContainerManager(ContainerTask):
                  resolved_users=None):
         """Record what the container now runs with, and the base it was composed over (see known_config)."""
         create_options = self.create_options if create_options is None else create_options
+        if self.supervisor.asked:
+            os.makedirs(RECORD_DIR, mode=0o700, exist_ok=True)
         self.record.save(created, config_digest=cfg.config_digest(config, create_options),
                          resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
                          create_options=create_options, base=base, append_mounts=append_mounts,
                          resolved_users=resolved_users if resolved_users is not None else self.resolved_users,
                          replay_options=replay_options if replay_options is not None else
                          {name: self.params[name] for name in REPLAY_OPTIONS},
-                         runtime=self.default_spec.stamp[0])
+                         runtime=self.default_spec.stamp[0],
+                         unit=self.supervisor.name if self.supervisor.asked else None)
 
     def desired_for_existing(self, known):
         """The task's config over the base the existing container was made from.
@@ -516,7 +528,7 @@ class ContainerManager(ContainerTask):
             if self.replaced_network is not None:
                 # The previous network's config under a new CNI container id (its address may differ).
                 net.set_up(dict(self.replaced_network, cni_id=net.new_id(self.replaced_network['name'])),
-                           self.network_action)
+                           self.record_action)
             self.restore_config()
             self.runc.create(self.container_id, old_bundle, CreateOptions(
                 pid_file=replay_options.get('pid_file'), console_socket=replay_options.get('console_socket'),
@@ -592,8 +604,8 @@ class ContainerManager(ContainerTask):
 
     # -- the network ---------------------------------------------------------------------------
 
-    def network_action(self, argv):
-        """Report a host change the network makes (or would make, in check mode) among the actions."""
+    def record_action(self, argv):
+        """Report a host change (the network's, the unit's) among the actions; in check mode, the plan."""
         self.changed = True
         (self.planned if self.check_mode else self.runc.mutations_run).append(list(argv))
 
@@ -603,12 +615,12 @@ class ContainerManager(ContainerTask):
             return None
         state = net.new_state(self.network_plan)
         if self.check_mode:
-            self.network_action(['ip', 'netns', 'add', state['name']])
-            self.network_action(['ip', '-n', state['name'], 'link', 'set', 'lo', 'up'])
+            self.record_action(['ip', 'netns', 'add', state['name']])
+            self.record_action(['ip', '-n', state['name'], 'link', 'set', 'lo', 'up'])
             for path in self.network_plan.plugin_paths():
-                self.network_action([path, 'ADD', state['namespace'], state['interface']])
+                self.record_action([path, 'ADD', state['namespace'], state['interface']])
             return None
-        return net.set_up(state, self.network_action)
+        return net.set_up(state, self.record_action)
 
     def take_down_network(self, force, keep=False):
         """DEL the container's cni network, if it has one, and remove its namespace.
@@ -617,9 +629,9 @@ class ContainerManager(ContainerTask):
         """
         state = net.read_state(self.network_name)
         if state is None and net.damaged_state(self.network_name):
-            self.network_action(['ip', 'netns', 'delete', self.network_name])
+            self.record_action(['ip', 'netns', 'delete', self.network_name])
             if not self.check_mode:
-                net.tear_down_damaged(self.network_name, self.network_action)
+                net.tear_down_damaged(self.network_name, self.record_action)
                 self.module.warn('network: %s was damaged: without the network\'s config DEL could not run (an '
                                  'address lease may stay); the namespace, its rules and the file were removed'
                                  % net.state_path(self.network_name))
@@ -631,14 +643,14 @@ class ContainerManager(ContainerTask):
                 return
             self.network_taken_down = True
             for plugin in reversed(state['conflist']['plugins']):
-                self.network_action([net.find_plugin(plugin['type'], state['plugin_dirs']) or plugin['type'], 'DEL',
+                self.record_action([net.find_plugin(plugin['type'], state['plugin_dirs']) or plugin['type'], 'DEL',
                                      state['namespace'], state['interface']])
             if os.path.lexists(state['namespace']):
-                self.network_action(['ip', 'netns', 'delete', state['name']])
+                self.record_action(['ip', 'netns', 'delete', state['name']])
             return
         if keep:
             self.replaced_network = dict(state, result=None, unchecked={})
-        for refused in net.tear_down(state, self.network_action, force=force):
+        for refused in net.tear_down(state, self.record_action, force=force):
             self.module.warn('%s; the namespace and the state file were removed anyway' % refused)
 
     def take_down_network_quietly(self):
@@ -679,9 +691,9 @@ class ContainerManager(ContainerTask):
             # The namespace file was removed (ip netns delete) but the container still runs in it:
             # the network itself is whole, and DEL needs the namespace to take it down one day.
             if self.check_mode:
-                self.network_action(['ip', 'netns', 'attach', network['name'], str(state['pid'])])
+                self.record_action(['ip', 'netns', 'attach', network['name'], str(state['pid'])])
                 return None
-            net.attach(network, state['pid'], self.network_action)
+            net.attach(network, state['pid'], self.record_action)
         return net.health_problem(network)
 
     def simple(self, subcommand):
@@ -809,6 +821,14 @@ class ContainerManager(ContainerTask):
             prune_orphans(self.root)
 
     def manage(self):
+        if not self.supervisor.involved:
+            return self.manage_direct()
+        if self.params['state'] == 'absent' or not self.supervisor.asked:
+            return self.leave_supervision()
+        return self.manage_supervised()
+
+    def manage_direct(self):
+        """The container as runc runs it, without a unit."""
         state = self.current_state()
         if state and self.params['kill_signal'] is None and self.image_base is None and state.get('bundle'):
             # A task without bundle (state=absent, say) stops the container as its image asks.
@@ -834,15 +854,22 @@ class ContainerManager(ContainerTask):
                           record.get('create_options') or self.create_options, record.get('replay_options'),
                           append_mounts=self.adopted['append_mounts'], resolved_users=self.existing_users)
 
+        return self.result(state, final_status, before_config, desired_existing)
+
+    def result(self, state, final_status, before_config, desired_existing, after_config=NOT_READ):
         final_state = state
         if self.changed and not self.check_mode:
             final_state = current_state(self.runc, self.container_id)
         result = dict(changed=self.changed, actions=self.actions(),
                       container=container_facts(final_state),
                       network=self.network_facts(final_status),
-                      recreate_reasons=self.recreate_reasons)
+                      recreate_reasons=self.recreate_reasons,
+                      supervision=self.supervisor.facts() if self.supervisor.asked
+                      and self.params['state'] != 'absent' else None)
         if self.module._diff:
-            if final_status == 'absent':
+            if after_config is not NOT_READ:
+                pass
+            elif final_status == 'absent':
                 after_config = None
             elif self.recreate_reasons or state is None:
                 after_config = self.desired if self.desired is not None else before_config
@@ -851,7 +878,101 @@ class ContainerManager(ContainerTask):
             result['diff'] = dict(
                 before=dict(status=state['status'] if state else 'absent', config=self.shown(before_config)),
                 after=dict(status=final_status, config=self.shown(after_config)))
+            if self.supervisor.involved:
+                result['diff']['before']['unit'] = self.supervisor.text_before if self.supervisor.ours else None
+                result['diff']['after']['unit'] = self.supervisor.text if self.params['state'] != 'absent' else None
         return result
+
+    # -- supervision (restart) -------------------------------------------------------------------
+
+    def leave_supervision(self):
+        """state=absent, or restart=no for a container a unit of ours runs: the unit goes first.
+
+        Stopping the unit deletes the container (its ExecStopPost); then the
+        task goes on as for any container: absent removes what is left, the
+        other states make it again without a unit.
+        """
+        shown = self.supervisor.remove()
+        if shown.get('ActiveState') in ('active', 'activating', 'deactivating', 'reloading'):
+            # The stop deleted the container (would delete it, in check mode): what runc_containers listed is old.
+            self.assume_absent = self.check_mode
+            self.listed = NOT_READ
+            if self.params['state'] != 'absent':
+                self.recreate_reasons.append('restart: no; unit %s ran the container and is removed'
+                                             % self.supervisor.name)
+        return self.manage_direct()
+
+    def manage_supervised(self):
+        """A container run by its unit: config.json and the unit as the task asks, then the unit's state."""
+        supervisor = self.supervisor
+        wanted = self.params['state']
+        state = self.current_state()
+        disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        known = self.known_config(state, disk_config) if state else None
+        desired_existing = self.desired_for_existing(known) if state else None
+        before_config = (known.config if known else None) or self.read_config()
+        resources = self.compare(state, desired_existing, known, disk_config) if wanted == 'running' else {}
+        run_by_unit = supervisor.runs(state)
+        if state is not None and not run_by_unit and wanted == 'running':
+            self.recreate_reasons.append('restart: container %s is not run by unit %s'
+                                         % (self.container_id, supervisor.name))
+        if state is not None and self.recreate_reasons and self.params['recreate'] == 'never':
+            raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
+                            % (self.container_id, '; '.join(self.recreate_reasons)))
+        shown = supervisor.shown
+        config = desired_existing if run_by_unit and not self.recreate_reasons else self.desired
+        replaced = None   # a container made without the unit, deleted here: made again should the unit fail
+        try:
+            if resources and not self.recreate_reasons and state['status'] in ALIVE:
+                self.update(resources, desired_existing, state, known)
+            if state is not None and not run_by_unit:
+                # Made without the unit (by hand, or before restart was set): stopped as the task says.
+                if state['status'] in ALIVE:
+                    self.stop()
+                self.delete(force=state['status'] == 'created', replacing=True)
+                replaced = state
+            if writes_config(self.params):
+                self.write_config(config)
+            rewritten = supervisor.write()
+            if wanted == 'running':
+                if shown.get('UnitFileState') != 'enabled':
+                    supervisor.step('enable', supervisor.name)
+                if shown.get('ActiveState') == 'failed':
+                    # The start limit may have been hit: a task asking for the container starts it again.
+                    supervisor.step('reset-failed', supervisor.name)
+                if not run_by_unit:
+                    supervisor.step('start', supervisor.name)
+                elif self.recreate_reasons or (rewritten and supervisor.needs_restart()):
+                    supervisor.step('restart', supervisor.name)
+            else:
+                if shown.get('UnitFileState') not in ('disabled', '', None):
+                    supervisor.step('disable', supervisor.name)
+                if supervisor.active:
+                    supervisor.step('stop', supervisor.name)
+            final_state = None if self.check_mode else current_state(self.runc, self.container_id)
+            if wanted == 'running' and not self.check_mode and (final_state is None
+                                                                 or final_state['status'] not in ALIVE):
+                raise TaskError('restart: unit %s started, but container %s is %s right after; see journalctl '
+                                '--unit %s' % (supervisor.name, self.container_id,
+                                               final_state['status'] if final_state else 'absent', supervisor.name))
+        except (RuncError, OSError, TaskError) as error:
+            if self.check_mode:
+                raise
+            outcome = supervisor.put_back(was_active=run_by_unit)
+            message = '%s; %s' % (error if not isinstance(error, OSError) else '%s: %s' % (
+                self.option_of_path(error.filename), error), outcome)
+            if replaced is not None:
+                raise self.roll_back(replaced, known, TaskError(message))
+            self.restore_config()
+            raise TaskError(message)
+        if wanted == 'running' and not self.check_mode and (self.changed or known is None or known.record is None):
+            self.remember(final_state['created'], config,
+                          (self.image_base if self.image_base is not None else self.default_spec.load())
+                          if writes_config(self.params) else None)
+        final_status = 'absent' if wanted == 'stopped' else (
+            'running' if self.check_mode else final_state['status'])
+        return self.result(state, final_status, before_config, desired_existing,
+                           after_config=config if config is not None else before_config)
 
     def shown(self, config):
         """A config as diff mode shows it: without the collection's digests, secret values masked."""

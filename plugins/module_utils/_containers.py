@@ -66,6 +66,12 @@ class ItemModule:
     def atomic_move(self, source, destination):
         self._module.atomic_move(source, destination)
 
+    def get_bin_path(self, *args, **kwargs):
+        return self._module.get_bin_path(*args, **kwargs)
+
+    def run_command(self, *args, **kwargs):
+        return self._module.run_command(*args, **kwargs)
+
 
 def raw_name(item):
     """The name an item gives, when it gives one as a string (under the option or its alias)."""
@@ -299,9 +305,10 @@ class ContainersManager:
             return ['recreated']
         subcommands = {subcommand_of(argv) for argv in result['actions']}
         kinds = []
-        if subcommands & {'start', 'resume'} and 'kill' not in subcommands:
+        # A supervised item's systemctl start and stop count as runc's start and kill.
+        if subcommands & {'start', 'resume'} and not subcommands & {'kill', 'stop'}:
             kinds.append('started')
-        if subcommands & {'kill', 'pause'}:
+        if subcommands & {'kill', 'pause', 'stop'}:
             kinds.append('stopped')
         # Anything else a task brought in line (an update, config.json, a network bound again).
         return kinds + ['updated'] if 'update' in subcommands or not kinds else kinds

@@ -168,6 +168,29 @@ class InfoGatherer:
         # None (a malformed annotation cannot say which values are secret) masks them all.
         return tools.mask_env(config, tools.secret_env_names(config))
 
+    def add_supervision(self, entries):
+        """The systemd unit of each supervised container (runc_container restart), with its states; else None."""
+        if not entries:
+            return
+        from ansible_collections.oci_runtime.runc.plugins.module_utils import _supervision as supervision
+        root = effective_root(self.params)
+        units = {}
+        for entry in entries:
+            name = supervision.unit_name(root, entry['id'])
+            entry['supervision'] = None
+            if supervision.read_unit(supervision.unit_path(name))[1]:
+                units[name] = entry
+        if not units:
+            return
+        try:
+            shown = supervision.Systemctl(self.module, record=None).show(*units)
+        except supervision.TaskError as error:
+            self.module.warn('cannot read the state of the containers\' units: %s' % error)
+            shown = {}
+        for name, entry in units.items():
+            values = shown.get(name, {})
+            entry['supervision'] = supervision.unit_facts(name, values)
+
     def runtime(self):
         runtime = {}
         if 'version' in self.gather:
@@ -197,6 +220,7 @@ class InfoGatherer:
                     entry.update(parts)
         except RuncError as error:
             self.module.fail_json(msg=runtime_fault(error, 'root'), **error_result(error))
+        self.add_supervision([entry for entry in containers if entry.get('exists')])
         try:
             runtime = self.runtime()
         except RuncError as error:

@@ -190,16 +190,25 @@ class Record:
     ``created`` time, which makes an old record void.
     """
 
-    def __init__(self, root, container_id):
-        self.path = own_file(root, container_id, 'json')
+    def __init__(self, root, container_id, path=None):
+        self.path = path or own_file(root, container_id, 'json')
 
-    def load(self, created):
+    def load(self, created, config_digest=None):
+        """The record, if it describes the container created at ``created``.
+
+        A supervised container's record (one with a unit) also describes the
+        containers systemd makes again from the same config.json, after a
+        crash or a reboot: those carry the recorded config digest.
+        """
         try:
             with open(self.path) as stream:
                 record = json.load(stream)
         except (OSError, ValueError):
             return None
-        if not isinstance(record, dict) or record.get('created') != created:
+        if not isinstance(record, dict):
+            return None
+        if record.get('created') != created and not (
+                record.get('unit') and config_digest and record.get('config_digest') == config_digest):
             return None
         return record
 

@@ -467,13 +467,50 @@ options:
         V(SIGTERM).
     type: raw
   stop_timeout:
-    description: Seconds to wait after O(kill_signal) before sending SIGKILL.
+    description:
+      - Seconds to wait after O(kill_signal) before sending SIGKILL.
+      - For a supervised container (O(restart)), the unit's C(TimeoutStopSec=); V(0) stops it with SIGKILL.
     type: float
     default: 10
   kill_all:
     description: Send the stop signals to every process of the container (C(runc kill --all)).
     type: bool
     default: false
+  restart:
+    description:
+      - Whether systemd brings the container back when its process exits and at boot
+        (see the supervision guide, C(docs/supervision.md)).
+      - V(no) runs the container with runc alone, as it always did. Quote it in YAML (V("no")) or use
+        V(false).
+      - V(on-failure) and V(always) have the module write, enable and start a systemd service unit
+        C(oci-runc-<name>-<hash of the root>.service) in C(/etc/systemd/system) that runs the
+        container (C(runc run --detach)) with that C(Restart=) policy. systemd then starts it at boot
+        and after each crash (after O(restart_sec), at most O(start_limit_burst) times in
+        O(start_limit_interval)).
+      - With it, O(state=running) means the unit is enabled and running the container;
+        O(state=stopped) that the unit is stopped and disabled (stopping it deletes the container);
+        O(state=absent) that neither the unit nor the container exists. O(state=present) and
+        O(state=paused) are refused.
+      - The host must run systemd as PID 1; elsewhere the task fails, never ignoring the option.
+        A unit of that name the collection did not write is never touched (the task fails).
+      - Going back to V(no) stops and removes the unit and makes the container again without it.
+    type: str
+    choices: ['no', on-failure, always]
+    default: 'no'
+  restart_sec:
+    description: Seconds systemd waits before it starts the container again (C(RestartSec=)).
+    type: float
+    default: 1
+  start_limit_burst:
+    description:
+      - How many starts systemd allows in O(start_limit_interval) (C(StartLimitBurst=)); then it gives up
+        until the next task, which starts the unit again.
+    type: int
+    default: 5
+  start_limit_interval:
+    description: The window of O(start_limit_burst) in seconds (C(StartLimitIntervalSec=)); V(0) removes the limit.
+    type: float
+    default: 10
   force:
     description:
       - With O(state=absent), delete a running container at once with C(runc delete --force)
@@ -733,6 +770,7 @@ actions:
   description:
     - Every runtime command that changed the container, as argv lists, in order.
     - In check mode, the commands that would run.
+    - With O(restart), the C(systemctl) commands too, and V([write, PATH]) or V([rm, PATH]) for the unit file.
   returned: always
   type: list
   elements: list
@@ -783,6 +821,41 @@ recreate_reasons:
   type: list
   elements: str
   sample: ["config: process.args"]
+supervision:
+  description:
+    - The systemd unit that runs the container, when O(restart) is not V(no) and O(state) is not V(absent);
+      null otherwise.
+    - Its states as C(systemctl show) reports them after the task (in check mode, before it).
+  returned: always
+  type: dict
+  contains:
+    unit:
+      description: The unit's name.
+      type: str
+    path:
+      description: The unit file.
+      type: str
+    restart:
+      description: The C(Restart=) policy.
+      type: str
+    active_state:
+      description: C(ActiveState), for example V(active), V(inactive), V(failed); null when it was not read.
+      type: str
+    sub_state:
+      description: C(SubState), for example V(running), V(dead), V(auto-restart).
+      type: str
+    unit_file_state:
+      description: C(UnitFileState), V(enabled) or V(disabled).
+      type: str
+    main_pid:
+      description: The unit's main process, the container's init (null when none).
+      type: int
+    restarts:
+      description: How often systemd restarted the container since the unit was last started by hand (C(NRestarts)).
+      type: int
+  sample: {unit: oci-runc-web-1a2b3c4d.service, path: /etc/systemd/system/oci-runc-web-1a2b3c4d.service,
+           restart: always, active_state: active, sub_state: running, unit_file_state: enabled, main_pid: 4242,
+           restarts: 0}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

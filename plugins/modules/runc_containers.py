@@ -119,7 +119,8 @@ containers:
   description:
     - One entry per item, in the order of O(containers), then one per pruned container. Each holds what
       M(oci_runtime.runc.runc_container) returns (RV(containers[].container), RV(containers[].network),
-      RV(containers[].actions), RV(containers[].recreate_reasons)), the item's own RV(containers[].changed),
+      RV(containers[].actions), RV(containers[].recreate_reasons), RV(containers[].supervision)), the item's own
+      RV(containers[].changed),
       and for a failed item RV(containers[].failed) and RV(containers[].msg).
   returned: always
   type: list
@@ -151,6 +152,9 @@ containers:
       description: Why the container was (or would be) re-created.
       type: list
       elements: str
+    supervision:
+      description: The systemd unit that runs the container (an item with V(restart)), as runc_container returns it.
+      type: dict
   sample:
     - name: shop-web
       changed: true

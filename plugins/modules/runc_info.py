@@ -227,6 +227,17 @@ containers:
                interfaces: [{name: eth0, mac: "0a:58:0a:58:00:05", sandbox: /run/netns/runc-3f1c0a9e-web,
                              addresses: [10.88.0.5/16]}],
                ports: [{host_port: 8080, container_port: 80, protocol: tcp, host_ip: ''}]}
+    supervision:
+      description:
+        - The systemd unit that runs the container, for a container of M(oci_runtime.runc.runc_container)
+          with O(oci_runtime.runc.runc_container#module:restart); null for the others.
+        - C(unit), C(path), C(restart), C(active_state), C(sub_state), C(unit_file_state), C(main_pid) and
+          C(restarts), as that module's C(supervision) return value.
+      type: dict
+      returned: when the container exists
+      sample: {unit: oci-runc-web-1a2b3c4d.service, path: /etc/systemd/system/oci-runc-web-1a2b3c4d.service,
+               restart: always, active_state: active, sub_state: running, unit_file_state: enabled,
+               main_pid: 4242, restarts: 1}
     errors:
       description: Queries about this container that failed for another reason than the container
         stopping or going away.

@@ -4,7 +4,8 @@
 # mount and UTS namespace and its own runc state folder over /run/runc, and
 # its own folders for what networking keeps (see HOST_FOLDERS).
 #
-#   testhosts.sh up PUBKEY NAME:N [NAME:N ...]   start hosts (idempotent)
+#   testhosts.sh up PUBKEY NAME:N[:systemd] ...  start hosts (idempotent)
+#   testhosts.sh reboot NAME [NAME ...]          stop a systemd host and boot it again
 #   testhosts.sh down NAME [NAME ...]            stop them and remove everything
 #   testhosts.sh check NAME [NAME ...]           list what is left; exit 1 if anything
 #
@@ -12,6 +13,12 @@
 # (10.213.0.1), which only this machine can reach. Its files live in
 # /var/lib/oci-runtime-runc-testhosts/NAME; run-runc/ there is what the
 # host sees as /run/runc.
+#
+# A host NAME:N:systemd is a whole machine instead: a privileged runc
+# container (root $SYSTEMD_ROOT, id testhost-NAME) in the host's network
+# namespace that boots systemd as PID 1 from a copy of the rootfs that
+# tests/files/systemd-host-image.sh made ($SYSTEMD_IMAGE); its own sshd
+# answers at the address. Its rootfs outlives a reboot, its /run does not.
 set -euo pipefail
 
 # What a host sees of its own at these paths, as separate machines would:
@@ -30,6 +37,9 @@ BASE=/var/lib/oci-runtime-runc-testhosts
 BRIDGE=ocirunc-br0
 NET=10.213.0
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+SYSTEMD_ROOT=/run/oci-runtime-runc-testhosts
+SYSTEMD_IMAGE=${OCI_RUNC_SYSTEMD_IMAGE:-/var/cache/oci_runtime_runc/systemd-host/rootfs}
 
 netns() { echo "ocirunc-$1"; }
 # A link name has at most 15 characters: a longer host name gets 11 hex of its hash, so that two
@@ -64,17 +74,22 @@ up() {
   fi
   ip link set "$BRIDGE" up
   for spec in "$@"; do
-    name=${spec%%:*}
-    index=${spec##*:}
+    IFS=: read -r name index kind <<<"$spec"
     dir="$BASE/$name"
     ns=$(netns "$name")
-    if sshd_pid "$name" >/dev/null; then
+    if sshd_pid "$name" >/dev/null || systemd_host_runs "$name"; then
+      continue
+    fi
+    mkdir -p "$dir"
+    chmod 0700 "$dir"
+    if [[ $kind == systemd ]]; then
+      add_link "$name" "$index"
+      boot "$name" "$pubkey"
       continue
     fi
     for entry in "${HOST_FOLDERS[@]}"; do
       mkdir -p "$dir/${entry%%:*}"
     done
-    chmod 0700 "$dir"
     [[ -f $dir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
     install -m 0600 "$pubkey" "$dir/authorized_keys"
     cat > "$dir/sshd_config" <<EOF
@@ -92,16 +107,7 @@ MaxSessions 50
 MaxStartups 50
 Subsystem sftp internal-sftp
 EOF
-    if [[ ! -e /run/netns/$ns ]]; then
-      ip netns add "$ns"
-    fi
-    if ! ip link show "$(veth "$name")" >/dev/null 2>&1; then
-      ip link add "$(veth "$name")" type veth peer name eth0 netns "$ns"
-      ip link set "$(veth "$name")" master "$BRIDGE" up
-      nsenter --net="/run/netns/$ns" ip addr add "$NET.$index/24" dev eth0
-      nsenter --net="/run/netns/$ns" ip link set eth0 up
-      nsenter --net="/run/netns/$ns" ip link set lo up
-    fi
+    add_link "$name" "$index"
     # Not `ip netns exec`: it remounts /sys and would hide the cgroups.
     nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private "$0" start-sshd "$dir" "$name"
     for _ in $(seq 100); do
@@ -112,11 +118,88 @@ EOF
   done
 }
 
+# The host's network namespace, with its end of a veth on the bridge.
+add_link() {
+  local name=$1 index=$2 ns
+  ns=$(netns "$name")
+  if [[ ! -e /run/netns/$ns ]]; then
+    ip netns add "$ns"
+  fi
+  if ! ip link show "$(veth "$name")" >/dev/null 2>&1; then
+    ip link add "$(veth "$name")" type veth peer name eth0 netns "$ns"
+    ip link set "$(veth "$name")" master "$BRIDGE" up
+    nsenter --net="/run/netns/$ns" ip addr add "$NET.$index/24" dev eth0
+    nsenter --net="/run/netns/$ns" ip link set eth0 up
+    nsenter --net="/run/netns/$ns" ip link set lo up
+  fi
+}
+
+systemd_host_runs() {
+  [[ $(runc --root "$SYSTEMD_ROOT" state "testhost-$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p') == running ]]
+}
+
+# Boot a systemd host: its rootfs (copied once), its keys, then its container.
+boot() {
+  local name=$1 pubkey=$2 dir bundle
+  dir="$BASE/$name"
+  bundle="$dir/bundle"
+  if [[ ! -d $bundle/rootfs ]]; then
+    [[ -d $SYSTEMD_IMAGE ]] || { echo "testhosts: no systemd host image at $SYSTEMD_IMAGE" >&2; exit 1; }
+    mkdir -p "$bundle"
+    cp -a "$SYSTEMD_IMAGE" "$bundle/rootfs.tmp"
+    mv "$bundle/rootfs.tmp" "$bundle/rootfs"
+  fi
+  [[ -f $dir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
+  install -m 0600 "$dir/ssh_host_ed25519_key" "$bundle/rootfs/etc/ssh/ssh_host_ed25519_key"
+  install -m 0644 "$dir/ssh_host_ed25519_key.pub" "$bundle/rootfs/etc/ssh/ssh_host_ed25519_key.pub"
+  install -d -m 0700 "$bundle/rootfs/root/.ssh"
+  install -m 0600 "$pubkey" "$bundle/rootfs/root/.ssh/authorized_keys"
+  echo "$name" > "$bundle/rootfs/etc/hostname"
+  python3 "$(dirname "$0")/systemd-host-config.py" "$bundle" "/run/netns/$(netns "$name")" "$name" \
+    "/ocirunc-testhosts/$name" > "$bundle/config.json"
+  mkdir -p "$SYSTEMD_ROOT"
+  runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name" 2>/dev/null || true
+  # Detached, and off pipes: the console goes to a file.
+  runc --root "$SYSTEMD_ROOT" run --detach --bundle "$bundle" "testhost-$name" \
+    </dev/null >>"$dir/console.log" 2>&1 || { tail -20 "$dir/console.log" >&2; exit 1; }
+}
+
+# Stop a systemd host as a shutdown would: systemd stops its units, then exits.
+halt() {
+  local name=$1
+  runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 || return 0
+  # SIGRTMIN+4: systemd's poweroff.
+  runc --root "$SYSTEMD_ROOT" kill "testhost-$name" 38 2>/dev/null || true
+  for _ in $(seq 300); do
+    systemd_host_runs "$name" || break
+    sleep 0.1
+  done
+  runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name"
+  # runc removes the container's own cgroups, not the parent its path made.
+  local parent
+  for parent in /sys/fs/cgroup/*/ocirunc-testhosts /sys/fs/cgroup/ocirunc-testhosts; do
+    [[ -d $parent ]] || continue
+    rmdir "$parent/$name" 2>/dev/null || true
+    rmdir "$parent" 2>/dev/null || true
+  done
+}
+
+reboot() {
+  local name
+  for name in "$@"; do
+    [[ -f $BASE/$name/bundle/config.json ]] || { echo "testhosts: $name is no systemd host" >&2; exit 1; }
+    halt "$name"
+    runc --root "$SYSTEMD_ROOT" run --detach --bundle "$BASE/$name/bundle" "testhost-$name" \
+      </dev/null >>"$BASE/$name/console.log" 2>&1 || { tail -20 "$BASE/$name/console.log" >&2; exit 1; }
+  done
+}
+
 down() {
   local name dir ns pid container
   for name in "$@"; do
     dir="$BASE/$name"
     ns=$(netns "$name")
+    halt "$name"
     if [[ -d $dir/run-runc ]]; then
       for container in $(runc --root "$dir/run-runc" list --quiet 2>/dev/null); do
         runc --root "$dir/run-runc" delete --force "$container" || true
@@ -147,6 +230,7 @@ check() {
     [[ -e /run/netns/$(netns "$name") ]] && left+=("netns $(netns "$name")")
     ip link show "$(veth "$name")" >/dev/null 2>&1 && left+=("link $(veth "$name")")
     pgrep -f "$BASE/$name/sshd_config" >/dev/null && left+=("sshd of $name")
+    runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 && left+=("container testhost-$name")
     [[ -e $BASE/$name ]] && left+=("folder $BASE/$name")
   done
   if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -173,8 +257,9 @@ command=${1:-}
 shift || true
 case $command in
   up) up "$@" ;;
+  reboot) reboot "$@" ;;
   down) down "$@" ;;
   check) check "$@" ;;
   start-sshd) start_sshd "$@" ;;
-  *) echo "usage: $0 up PUBKEY NAME:N... | down NAME... | check NAME..." >&2; exit 2 ;;
+  *) echo "usage: $0 up PUBKEY NAME:N[:systemd]... | reboot NAME... | down NAME... | check NAME..." >&2; exit 2 ;;
 esac
