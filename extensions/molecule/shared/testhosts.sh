@@ -19,6 +19,8 @@
 # namespace that boots systemd as PID 1 from a copy of the rootfs that
 # tests/files/systemd-host-image.sh made ($SYSTEMD_IMAGE); its own sshd
 # answers at the address. Its rootfs outlives a reboot, its /run does not.
+# Its cgroup is /ocirunc-systemd-NAME, a top-level one of its own: the
+# scenarios' destroy looks for what is left by that name.
 set -euo pipefail
 
 # What a host sees of its own at these paths, as separate machines would:
@@ -156,7 +158,7 @@ boot() {
   install -m 0600 "$pubkey" "$bundle/rootfs/root/.ssh/authorized_keys"
   echo "$name" > "$bundle/rootfs/etc/hostname"
   python3 "$(dirname "$0")/systemd-host-config.py" "$bundle" "/run/netns/$(netns "$name")" "$name" \
-    "/ocirunc-testhosts/$name" > "$bundle/config.json"
+    "/ocirunc-systemd-$name" > "$bundle/config.json"
   mkdir -p "$SYSTEMD_ROOT"
   runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name" 2>/dev/null || true
   # Detached, and off pipes: the console goes to a file.
@@ -175,13 +177,6 @@ halt() {
     sleep 0.1
   done
   runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name"
-  # runc removes the container's own cgroups, not the parent its path made.
-  local parent
-  for parent in /sys/fs/cgroup/*/ocirunc-testhosts /sys/fs/cgroup/ocirunc-testhosts; do
-    [[ -d $parent ]] || continue
-    rmdir "$parent/$name" 2>/dev/null || true
-    rmdir "$parent" 2>/dev/null || true
-  done
 }
 
 reboot() {
