@@ -31,6 +31,9 @@ export ANSIBLE_FORCE_COLOR=0
 # shellcheck disable=SC2034  # read by setup.sh and test.sh
 CORE_REQUIREMENTS=("$TOP"/requirements/ansible-core-*.txt)
 core_venv() { echo "$BUILD/venv-$(basename "$1" .txt)"; }
+# The documentation site's tools (antsibull-docs, Sphinx, selenium, ansible-builder): setup.sh --docs.
+# shellcheck disable=SC2034  # read by setup.sh, test.sh and docs_site.sh
+DOCS_VENV="$BUILD/venv-docs"
 
 say() { printf '\n==> %s\n' "$*"; }
 

@@ -9,6 +9,8 @@
 #      iptables and a CRIU that passes `criu check`
 #   5. with --tests, what the test suite alone needs (see tests/setup.yml) and a
 #      venv per other ansible-core version it tests (requirements/ansible-core-*.txt)
+#   6. with --tests or --docs, what the documentation site needs: pandoc, Debian's
+#      chromium and its driver, and the venv .build/venv-docs (requirements/docs.txt)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -20,16 +22,19 @@ if ! command -v apt-get >/dev/null; then
   exit 1
 fi
 
-bootstrap_packages=(python3 python3-venv git ca-certificates)
-missing=()
-for package in "${bootstrap_packages[@]}"; do
-  dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  say "apt: installing ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-fi
+# apt-get install what of the packages is missing (an update first, once).
+ensure_packages() {
+  local package missing=()
+  for package in "$@"; do
+    dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    say "apt: installing ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  fi
+}
+ensure_packages python3 python3-venv git ca-certificates
 
 # The system Python, never a pyenv shim: the venv must not depend on a
 # user's shell set-up.
@@ -66,6 +71,16 @@ if [[ -n $pip_version ]]; then
   cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
   mkdir -p "$(dirname "$cache")"
   cmp -s "$TOP/scripts/get_pip_offline.py" "$cache" || cp "$TOP/scripts/get_pip_offline.py" "$cache"
+fi
+
+if [[ ${1:-} == --tests || ${1:-} == --docs ]]; then
+  # The site's build (pandoc turns docs/*.md into the RST antsibull-docs takes) and its browser test.
+  ensure_packages pandoc chromium chromium-driver
+  ensure_venv "$DOCS_VENV" "$TOP/requirements/docs.txt"
+  # The site needs no runtime on this machine.
+  if [[ ${1:-} == --docs ]]; then
+    exit 0
+  fi
 fi
 
 say "runtime role on localhost (runc, busybox-static, iptables, CNI plugins, CRIU)"
