@@ -26,7 +26,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _network as net
 from ansible_collections.oci_runtime.runc.plugins.module_utils._network import ANNOTATION_NETWORK
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import DefaultSpec, Record, prune_orphans
-from ansible_collections.oci_runtime.runc.plugins.module_utils._supervision import RECORD_DIR, Supervisor
+from ansible_collections.oci_runtime.runc.plugins.module_utils._supervision import RECORD_DIR, UNIT_DIR, Supervisor
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import (
     ignored_parts,
     resources_without,
@@ -123,9 +123,9 @@ class ContainerManager(ContainerTask):
         self.listed_all = listed_all
         # The container's systemd unit, when the task asks for one (restart) or one of ours runs it.
         self.supervisor = Supervisor(module, self.root, self.container_id, self.record_action)
-        # A supervised container's record is kept where a reboot leaves it: systemd makes the container again.
-        self.record = Record(self.root, self.container_id,
-                             path=self.supervisor.record_path if self.supervisor.asked else None)
+        # The record in the runc root; a container its unit runs has its record where a reboot leaves it
+        # (manage_supervised switches to it), since systemd makes that container again.
+        self.record = Record(self.root, self.container_id)
         self.assume_absent = False   # check mode: a planned unit stop deletes the container
         self.default_spec = default_spec or DefaultSpec(self.runc, self.root, rootless=self.params['rootless'] == 'true')
         self.recreate_reasons = []
@@ -150,6 +150,7 @@ class ContainerManager(ContainerTask):
         """Refuse bad input before anything on the host is read or changed."""
         params = self.params
         checked_id(self.container_id)
+        self.supervisor.load()
         require_absolute(params, 'bundle', 'pid_file', 'console_socket')
         if writes_config(params) and not params['bundle']:
             raise TaskError('bundle: required with spec and the container config options, '
@@ -179,7 +180,7 @@ class ContainerManager(ContainerTask):
                     and (os.geteuid() != 0 or params['rootless'] == 'true'):
                 raise TaskError('network: mode cni needs root, not a rootless runtime: ip netns, iptables and '
                                 'the CNI plugins change the host\'s network')
-            if not self.bundle and not self.supervisor.asked and self.current_state() is None:
+            if not self.bundle and not self.supervisor.wanted and self.current_state() is None:
                 raise TaskError('bundle: required to create container %s' % self.container_id)
         self.supervisor.validate(self.runc, self.bundle, self.kill_signal, self.network_plan)
 
@@ -274,6 +275,12 @@ class ContainerManager(ContainerTask):
         except (OSError, ValueError) as error:
             raise TaskError('bundle: cannot read %s: %s' % (path, error))
 
+    def option_of_path(self, filename):
+        # The unit file and the record kept beside it are the restart option's.
+        if filename and filename.startswith((UNIT_DIR + os.sep, RECORD_DIR + os.sep)):
+            return 'restart'
+        return super().option_of_path(filename)
+
     def failing_option(self, error):
         subcommand = subcommand_of(error.argv or [])
         if subcommand == 'update':
@@ -317,7 +324,8 @@ class ContainerManager(ContainerTask):
                  resolved_users=None):
         """Record what the container now runs with, and the base it was composed over (see known_config)."""
         create_options = self.create_options if create_options is None else create_options
-        if self.supervisor.asked:
+        supervised = self.record.path == self.supervisor.record_path
+        if supervised:
             os.makedirs(RECORD_DIR, mode=0o700, exist_ok=True)
         self.record.save(created, config_digest=cfg.config_digest(config, create_options),
                          resources=cfg.resources_of(config), config=cfg.without_own_annotations(config),
@@ -326,7 +334,7 @@ class ContainerManager(ContainerTask):
                          replay_options=replay_options if replay_options is not None else
                          {name: self.params[name] for name in REPLAY_OPTIONS},
                          runtime=self.default_spec.stamp[0],
-                         unit=self.supervisor.name if self.supervisor.asked else None)
+                         unit=self.supervisor.name if supervised else None)
 
     def desired_for_existing(self, known):
         """The task's config over the base the existing container was made from.
@@ -823,7 +831,7 @@ class ContainerManager(ContainerTask):
     def manage(self):
         if not self.supervisor.involved:
             return self.manage_direct()
-        if self.params['state'] == 'absent' or not self.supervisor.asked:
+        if not self.supervisor.wanted:
             return self.leave_supervision()
         return self.manage_supervised()
 
@@ -864,11 +872,10 @@ class ContainerManager(ContainerTask):
                       container=container_facts(final_state),
                       network=self.network_facts(final_status),
                       recreate_reasons=self.recreate_reasons,
-                      supervision=self.supervisor.facts() if self.supervisor.asked
-                      and self.params['state'] != 'absent' else None)
+                      supervision=self.supervisor.facts() if self.supervisor.wanted else None)
         if self.module._diff:
             if after_config is not NOT_READ:
-                pass
+                pass   # the supervised path knows what config.json now holds
             elif final_status == 'absent':
                 after_config = None
             elif self.recreate_reasons or state is None:
@@ -880,7 +887,7 @@ class ContainerManager(ContainerTask):
                 after=dict(status=final_status, config=self.shown(after_config)))
             if self.supervisor.involved:
                 result['diff']['before']['unit'] = self.supervisor.text_before if self.supervisor.ours else None
-                result['diff']['after']['unit'] = self.supervisor.text if self.params['state'] != 'absent' else None
+                result['diff']['after']['unit'] = self.supervisor.text if self.supervisor.wanted else None
         return result
 
     # -- supervision (restart) -------------------------------------------------------------------
@@ -892,38 +899,53 @@ class ContainerManager(ContainerTask):
         task goes on as for any container: absent removes what is left, the
         other states make it again without a unit.
         """
-        shown = self.supervisor.remove()
-        if shown.get('ActiveState') in ('active', 'activating', 'deactivating', 'reloading'):
+        supervisor = self.supervisor
+        state = self.current_state()
+        if supervisor.runs(state) and self.params['state'] != 'absent':
+            reason = 'restart: no; unit %s ran the container and is removed' % supervisor.name
+            if self.params['recreate'] == 'never':
+                raise TaskError('recreate: container %s would be made again (%s) and recreate is never'
+                                % (self.container_id, reason))
+            self.recreate_reasons.append(reason)
+        before_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        supervisor.remove()
+        if supervisor.active:
             # The stop deleted the container (would delete it, in check mode): what runc_containers listed is old.
             self.assume_absent = self.check_mode
             self.listed = NOT_READ
-            if self.params['state'] != 'absent':
-                self.recreate_reasons.append('restart: no; unit %s ran the container and is removed'
-                                             % self.supervisor.name)
-        return self.manage_direct()
+        result = self.manage_direct()
+        if 'diff' in result:
+            result['diff']['before'].update(status=state['status'] if state else 'absent',
+                                            config=self.shown(before_config))
+        return result
 
     def manage_supervised(self):
         """A container run by its unit: config.json and the unit as the task asks, then the unit's state."""
         supervisor = self.supervisor
         wanted = self.params['state']
         state = self.current_state()
+        run_by_unit = supervisor.runs(state)
+        unit_record = Record(self.root, self.container_id, path=supervisor.record_path)
+        if run_by_unit:
+            self.record = unit_record
         disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
         known = self.known_config(state, disk_config) if state else None
         desired_existing = self.desired_for_existing(known) if state else None
-        before_config = (known.config if known else None) or self.read_config()
-        resources = self.compare(state, desired_existing, known, disk_config) if wanted == 'running' else {}
-        run_by_unit = supervisor.runs(state)
-        if state is not None and not run_by_unit and wanted == 'running':
-            self.recreate_reasons.append('restart: container %s is not run by unit %s'
-                                         % (self.container_id, supervisor.name))
-        if state is not None and self.recreate_reasons and self.params['recreate'] == 'never':
-            raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
-                            % (self.container_id, '; '.join(self.recreate_reasons)))
-        shown = supervisor.shown
+        before_config = (known.config if known else None) or disk_config or self.read_config()
+        resources = self.plan_supervised(state, run_by_unit, known, desired_existing, disk_config)
+        if resources is None:
+            resources = {}
+        elif self.ignored.paths and desired_existing is not None and known is not None and known.config is not None \
+                and not self.recreate_reasons:
+            # Ignored differences stay unapplied: config.json and the record keep what the container runs with.
+            desired_existing = with_kept_paths(desired_existing, known.config, self.ignored.paths)
         config = desired_existing if run_by_unit and not self.recreate_reasons else self.desired
-        replaced = None   # a container made without the unit, deleted here: made again should the unit fail
+        shown = supervisor.shown
+        was_enabled = shown.get('UnitFileState') == 'enabled'
+        replaced = None    # a container made without the unit, deleted here: made again should the unit fail
+        new_container = False
         try:
-            if resources and not self.recreate_reasons and state['status'] in ALIVE:
+            if resources:
                 self.update(resources, desired_existing, state, known)
             if state is not None and not run_by_unit:
                 # Made without the unit (by hand, or before restart was set): stopped as the task says.
@@ -933,23 +955,16 @@ class ContainerManager(ContainerTask):
                 replaced = state
             if writes_config(self.params):
                 self.write_config(config)
-            rewritten = supervisor.write()
+            supervisor.write()
             if wanted == 'running':
-                if shown.get('UnitFileState') != 'enabled':
-                    supervisor.step('enable', supervisor.name)
-                if shown.get('ActiveState') == 'failed':
-                    # The start limit may have been hit: a task asking for the container starts it again.
-                    supervisor.step('reset-failed', supervisor.name)
-                if not run_by_unit:
-                    supervisor.step('start', supervisor.name)
-                elif self.recreate_reasons or (rewritten and supervisor.needs_restart()):
-                    supervisor.step('restart', supervisor.name)
+                new_container = self.start_unit(state, run_by_unit, was_enabled)
             else:
-                if shown.get('UnitFileState') not in ('disabled', '', None):
-                    supervisor.step('disable', supervisor.name)
-                if supervisor.active:
-                    supervisor.step('stop', supervisor.name)
+                self.stop_unit(was_enabled)
             final_state = None if self.check_mode else current_state(self.runc, self.container_id)
+            if wanted == 'stopped' and final_state is not None:
+                # ExecStopPost could not delete it (its time ran out, say): the container is the unit's, ours.
+                self.delete(force=True)
+                final_state = None
             if wanted == 'running' and not self.check_mode and (final_state is None
                                                                  or final_state['status'] not in ALIVE):
                 raise TaskError('restart: unit %s started, but container %s is %s right after; see journalctl '
@@ -958,14 +973,17 @@ class ContainerManager(ContainerTask):
         except (RuncError, OSError, TaskError) as error:
             if self.check_mode:
                 raise
-            outcome = supervisor.put_back(was_active=run_by_unit)
+            # config.json first: the unit put back starts the container from it.
+            self.restore_config()
+            outcome = supervisor.put_back(was_active=run_by_unit, was_enabled=was_enabled)
             message = '%s; %s' % (error if not isinstance(error, OSError) else '%s: %s' % (
                 self.option_of_path(error.filename), error), outcome)
             if replaced is not None:
                 raise self.roll_back(replaced, known, TaskError(message))
-            self.restore_config()
             raise TaskError(message)
-        if wanted == 'running' and not self.check_mode and (self.changed or known is None or known.record is None):
+        if new_container and not self.check_mode:
+            # The unit made the container from the task's config, over today's base.
+            self.record = unit_record
             self.remember(final_state['created'], config,
                           (self.image_base if self.image_base is not None else self.default_spec.load())
                           if writes_config(self.params) else None)
@@ -973,6 +991,51 @@ class ContainerManager(ContainerTask):
             'running' if self.check_mode else final_state['status'])
         return self.result(state, final_status, before_config, desired_existing,
                            after_config=config if config is not None else before_config)
+
+    def plan_supervised(self, state, run_by_unit, known, desired_existing, disk_config):
+        """Fill recreate_reasons; the resources runc update must apply, None when nothing is compared."""
+        supervisor = self.supervisor
+        resources = None
+        if state is not None and run_by_unit and self.params['state'] == 'running':
+            resources = self.compare(state, desired_existing, known, disk_config)
+            if supervisor.intent_changed():
+                self.recreate_reasons.append('restart: unit %s makes the container from other options now (bundle, '
+                                             'run flags, stdout_path, stderr_path or pid_file)' % supervisor.name)
+            if resources and (self.recreate_reasons or state['status'] not in ALIVE):
+                resources = {}
+        elif state is not None and not run_by_unit:
+            self.recreate_reasons.append('restart: container %s is not run by unit %s'
+                                         % (self.container_id, supervisor.name))
+        if state is not None and self.recreate_reasons and self.params['recreate'] == 'never':
+            raise TaskError('recreate: container %s differs from the task (%s) and recreate is never'
+                            % (self.container_id, '; '.join(self.recreate_reasons)))
+        return resources
+
+    def start_unit(self, state, run_by_unit, was_enabled):
+        """Enable the unit and have it run the container; returns whether it makes a new one."""
+        supervisor = self.supervisor
+        if not was_enabled:
+            supervisor.step('enable', supervisor.name)
+        if supervisor.shown.get('ActiveState') == 'failed':
+            # The start limit may have been hit: a task asking for the container starts it again.
+            supervisor.step('reset-failed', supervisor.name)
+        if not run_by_unit:
+            supervisor.step('start', supervisor.name)
+            return True
+        if self.recreate_reasons:
+            supervisor.step('restart', supervisor.name)
+            return True
+        if state['status'] == 'paused':
+            self.simple('resume')
+        return False
+
+    def stop_unit(self, was_enabled):
+        """Stop and disable the unit: its ExecStopPost deletes the container."""
+        supervisor = self.supervisor
+        if was_enabled or supervisor.shown.get('UnitFileState') not in ('disabled', '', None):
+            supervisor.step('disable', supervisor.name)
+        if supervisor.active:
+            supervisor.step('stop', supervisor.name)
 
     def shown(self, config):
         """A config as diff mode shows it: without the collection's digests, secret values masked."""

@@ -178,12 +178,17 @@ class InfoGatherer:
         for entry in entries:
             name = supervision.unit_name(root, entry['id'])
             entry['supervision'] = None
-            if supervision.read_unit(supervision.unit_path(name))[1]:
+            try:
+                ours = supervision.read_unit(supervision.unit_path(name))[1]
+            except supervision.TaskError as error:
+                self.module.warn('container %s: %s' % (entry['id'], error))
+                continue
+            if ours:
                 units[name] = entry
         if not units:
             return
         try:
-            shown = supervision.Systemctl(self.module, record=None).show(*units)
+            shown = supervision.Systemctl(self.module, report=None).show(*units)
         except supervision.TaskError as error:
             self.module.warn('cannot read the state of the containers\' units: %s' % error)
             shown = {}

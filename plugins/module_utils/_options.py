@@ -158,11 +158,12 @@ OPTIONS = [
     Option('stop_timeout', dict(type='float', default=10.0), (CONTAINER,)),
     Option('kill_all', dict(type='bool', default=False), (CONTAINER,)),
     # Supervision by systemd (docs/supervision.md): a unit per container when restart is not no.
-    Option('restart', dict(type='str', default='no', choices=['no', 'on-failure', 'always']), (CONTAINER,),
+    # Unset, each keeps what the container's unit has (or, for a new unit, _supervision.DEFAULT_POLICY).
+    Option('restart', dict(type='str', choices=['no', 'on-failure', 'always']), (CONTAINER,),
            target='a systemd unit, `Restart=`'),
-    Option('restart_sec', dict(type='float', default=1.0), (CONTAINER,), target='the unit\'s `RestartSec=`'),
-    Option('start_limit_burst', dict(type='int', default=5), (CONTAINER,), target='the unit\'s `StartLimitBurst=`'),
-    Option('start_limit_interval', dict(type='float', default=10.0), (CONTAINER,),
+    Option('restart_sec', dict(type='float'), (CONTAINER,), target='the unit\'s `RestartSec=`'),
+    Option('start_limit_burst', dict(type='int'), (CONTAINER,), target='the unit\'s `StartLimitBurst=`'),
+    Option('start_limit_interval', dict(type='float'), (CONTAINER,),
            target='the unit\'s `StartLimitIntervalSec=`'),
     Option('force', dict(type='bool', default=False), (CONTAINER, CHECKPOINT)),
     Option('lock_timeout', dict(type='float', default=120.0), (CONTAINER, CHECKPOINT)),

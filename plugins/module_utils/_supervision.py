@@ -12,7 +12,9 @@ starts it at boot; the collection never supervises anything itself.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -29,9 +31,19 @@ RECORD_DIR = '/var/lib/oci-runtime-runc/units'
 # What systemctl show reports of a unit, in the module's result.
 SHOWN = ('LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'NRestarts', 'FragmentPath',
          'Restart')
-# Unit lines systemd applies on daemon-reload alone: a change of only these never restarts the container.
-RELOADABLE = ('Description', 'StartLimitIntervalSec', 'StartLimitBurst', 'Restart', 'RestartSec',
-              'TimeoutStopSec', 'KillSignal')
+# A unit with a process, or one about to have or lose it.
+ACTIVE_STATES = ('active', 'activating', 'deactivating', 'reloading')
+# The unit's policy when a task leaves restart and its companions unset for a new unit.
+DEFAULT_POLICY = {'restart_sec': 1.0, 'start_limit_burst': 5, 'start_limit_interval': 10.0}
+# The comment line holding the digest of what the unit makes the container from (the bundle, the id,
+# the root, the run flags, stdio, the pid file): only a change of it restarts the container. The
+# runtime's path and its logging flags take effect at the next start, as for a container run by hand.
+INTENT = '# intent: '
+# The unit's lines that keep the policy, read back when a task leaves them unset.
+POLICY_KEYS = {'Restart': 'restart', 'RestartSec': 'restart_sec', 'StartLimitBurst': 'start_limit_burst',
+               'StartLimitIntervalSec': 'start_limit_interval'}
+# A unit file name's room: the temporary file written beside it adds a dot and a suffix.
+MAX_NAME = 255 - len('..XXXXXXXX.tmp')
 
 _UNIT_SAFE = re.compile(r'[A-Za-z0-9_.-]')
 _PLAIN_ARGUMENT = re.compile(r'[A-Za-z0-9_@+=:,./-]+')
@@ -53,8 +65,19 @@ def unit_name(root, container_id):
     return 'oci-runc-%s-%s.service' % (escaped, root_hash)
 
 
+def runtime_directory(root, container_id):
+    """The unit's folder under /run for the default pid file: no escapes, which systemd reads in this
+    setting and not in PIDFile=."""
+    key = hashlib.sha256(('%s\0%s' % (os.path.realpath(root), container_id)).encode('utf-8')).hexdigest()[:16]
+    return 'oci-runc-%s' % key
+
+
 def unit_path(name):
     return os.path.join(UNIT_DIR, name)
+
+
+def record_path(name):
+    return os.path.join(RECORD_DIR, name[:-len('.service')] + '.json')
 
 
 def quote(argument):
@@ -71,17 +94,35 @@ def exec_line(argv):
     return ' '.join(quote(argument) for argument in argv)
 
 
+def quote_text(text):
+    """A value systemd reads whole (a path, a description): specifiers escaped, no line breaks."""
+    if '\n' in text or '\r' in text:
+        raise TaskError('restart: %r cannot go into a unit: it holds a line break' % text)
+    return text.replace('%', '%%')
+
+
 def signal_name(number):
+    """The name systemd takes for a signal number; only numbers systemd can name."""
     try:
         return signal.Signals(number).name
     except ValueError:
-        return 'SIGRTMIN+%d' % (number - signal.SIGRTMIN)
+        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            return 'SIGRTMIN+%d' % (number - signal.SIGRTMIN)
+        raise TaskError('kill_signal: signal %d has no name systemd takes (KillSignal=)' % number)
 
 
 def seconds(value):
     """A time span systemd reads exactly (to the millisecond)."""
     milliseconds = round(value * 1000)
     return '%ds' % (milliseconds // 1000) if milliseconds % 1000 == 0 else '%dms' % milliseconds
+
+
+def parse_seconds(text):
+    """A span as seconds() writes it, back to a number (None for anything else)."""
+    match = re.fullmatch(r'(\d+)(ms|s)', text or '')
+    if not match:
+        return None
+    return int(match.group(1)) / (1000.0 if match.group(2) == 'ms' else 1.0)
 
 
 def render(container_id, root, runtime_command, bundle, pid_file, restart, restart_sec, start_limit_burst,
@@ -91,17 +132,23 @@ def render(container_id, root, runtime_command, bundle, pid_file, restart, resta
 
     runtime_command: the runtime and its global flags (--root included). A
     stop_timeout of 0 stops with SIGKILL at once, as the module's stop does
-    (TimeoutStopSec=0 would mean no limit to systemd).
+    (TimeoutStopSec=0 would mean no limit to systemd). TimeoutStopSec also
+    bounds ExecStopPost's runc delete: it is never below a second.
     """
     def runtime(*args):
         return exec_line(list(runtime_command) + list(args))
 
     run = ['run', '--detach', '--pid-file', pid_file, '--bundle', bundle] + list(run_flags) + [container_id]
+    intent = hashlib.sha256(json.dumps([container_id, root, run, stdout_path, stderr_path]).encode('utf-8'))
+    mounts = [bundle] + [path for path in (stdout_path, stderr_path) if path]
     lines = [
         MARKER,
+        INTENT + intent.hexdigest(),
         '[Unit]',
         'Description=%s' % quote_text('runc container %s (root %s)' % (container_id, root)),
         'After=network.target',
+        # A bundle on a file system of its own (or stdio files there) is mounted before the start at boot.
+        'RequiresMountsFor=%s' % ' '.join(quote(path) for path in mounts),
         'StartLimitIntervalSec=%s' % seconds(start_limit_interval),
         'StartLimitBurst=%d' % start_limit_burst,
         '',
@@ -113,56 +160,71 @@ def render(container_id, root, runtime_command, bundle, pid_file, restart, resta
         # Where the default pid file goes; systemd makes it before ExecStart and removes it after stop.
         lines += ['RuntimeDirectory=%s' % runtime_directory, 'RuntimeDirectoryMode=0700']
     lines += [
-        # A container of that id left by a crash or a killed runtime: runc run refuses the id otherwise.
-        'ExecStartPre=-%s' % runtime('delete', '--force', container_id),
+        # A container of that id that a crash or a killed runtime left stopped: runc run refuses the id
+        # otherwise. Never --force: a running container of that id is not the unit's to kill.
+        'ExecStartPre=-%s' % runtime('delete', container_id),
         'ExecStart=%s' % runtime(*run),
-        'ExecStopPost=%s' % runtime('delete', '--force', container_id),
+        'ExecStopPost=%s' % runtime('delete', container_id),
         'Restart=%s' % restart,
         'RestartSec=%s' % seconds(restart_sec),
         'KillSignal=%s' % (signal_name(kill_signal) if stop_timeout > 0 else 'SIGKILL'),
-        'TimeoutStopSec=%s' % seconds(max(stop_timeout, 0.001)),
+        'TimeoutStopSec=%s' % seconds(max(stop_timeout, 1.0)),
+        # Each stream to its own file, or to the journal: never one into the other's file.
+        'StandardOutput=%s' % ('append:%s' % quote_text(stdout_path) if stdout_path else 'journal'),
+        'StandardError=%s' % ('append:%s' % quote_text(stderr_path) if stderr_path else 'journal'),
+        '',
+        '[Install]',
+        'WantedBy=multi-user.target',
+        '',
     ]
-    for name, path in (('StandardOutput', stdout_path), ('StandardError', stderr_path)):
-        if path:
-            lines.append('%s=append:%s' % (name, quote_text(path)))
-    lines += ['', '[Install]', 'WantedBy=multi-user.target', '']
     return '\n'.join(lines)
 
 
-def quote_text(text):
-    """A value systemd reads whole (a path, a description): specifiers escaped, no line breaks."""
-    if '\n' in text or '\r' in text:
-        raise TaskError('restart: %r cannot go into a unit: it holds a line break' % text)
-    return text.replace('%', '%%')
-
-
-def service_lines(text):
-    """The unit's settings that need a restart of the container to take effect, for comparison."""
-    kept = []
+def intent_of(text):
+    """The intent digest a unit's text carries (None for a unit without one)."""
     for line in (text or '').splitlines():
-        key = line.split('=', 1)[0]
-        if '=' in line and key not in RELOADABLE:
-            kept.append(line)
-    return kept
+        if line.startswith(INTENT):
+            return line[len(INTENT):]
+    return None
+
+
+def policy_of(text):
+    """The restart policy a unit of ours holds: {option: value} for the options POLICY_KEYS names."""
+    policy = {}
+    for line in (text or '').splitlines():
+        key, _sep, value = line.partition('=')
+        option = POLICY_KEYS.get(key)
+        if option == 'restart':
+            policy[option] = value
+        elif option == 'start_limit_burst' and value.isdigit():
+            policy[option] = int(value)
+        elif option is not None and parse_seconds(value) is not None:
+            policy[option] = parse_seconds(value)
+    return policy
 
 
 def read_unit(path):
-    """(text, ours): the unit file's text, and whether the collection wrote it; (None, False) if absent."""
+    """(text, ours): the unit file's text, and whether the collection wrote it; (None, False) if absent.
+
+    A name the file system cannot hold (too long) is no unit either.
+    """
     try:
         with open(path, 'rb') as stream:
             data = stream.read(1 << 20)
-    except FileNotFoundError:
-        return None, False
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENAMETOOLONG, errno.ENOTDIR):
+            return None, False
+        raise TaskError('restart: cannot read %s: %s' % (path, error.strerror))
     text = data.decode('utf-8', errors='replace')
     return text, os.path.isfile(path) and not os.path.islink(path) and text.startswith(MARKER + '\n')
 
 
 class Systemctl:
-    """The systemctl calls of the module; each mutating one reported to ``record``."""
+    """The systemctl calls of the module; each mutating one reported to ``report``."""
 
-    def __init__(self, module, record):
+    def __init__(self, module, report):
         self.module = module
-        self.record = record
+        self.report = report
         self.command = module.get_bin_path('systemctl')
 
     def show(self, *units):
@@ -181,36 +243,37 @@ class Systemctl:
 
     def run(self, *args):
         argv = [self.command] + list(args)
-        self.record(argv)
+        self.report(argv)
         rc, out, err = self.module.run_command(argv)
         if rc != 0:
             raise TaskError('restart: %s failed (%d): %s%s' % (
-                ' '.join(argv), rc, (err or out).strip(), self.journal(args[-1])))
+                ' '.join(argv), rc, (err or out).strip(), self.runtime_messages(args[-1])))
         return out
 
-    def journal(self, unit):
-        """The unit's last journal lines, to say why it failed."""
+    def runtime_messages(self, unit):
+        """The runtime's own last journal lines of the unit, to say why it failed.
+
+        Only runc's (_COMM=runc): the container's output goes to the same journal and may hold
+        what the task must not show.
+        """
         journalctl = self.module.get_bin_path('journalctl')
         if not journalctl or not unit.endswith('.service'):
             return ''
-        rc, out, _err = self.module.run_command([journalctl, '--unit', unit, '--lines', '15', '--no-pager',
-                                                 '--output', 'cat'])
-        return '; the unit\'s journal ends with: %s' % ' | '.join(out.strip().splitlines()) if rc == 0 and out.strip() \
-            else ''
-
-
-def record_path(name):
-    return os.path.join(RECORD_DIR, name[:-len('.service')] + '.json')
+        rc, out, _err = self.module.run_command([journalctl, '--unit', unit, '_COMM=runc', '--lines', '5',
+                                                 '--no-pager', '--output', 'cat'])
+        if rc != 0 or not out.strip():
+            return ''
+        return '; the runtime said: %s' % ' | '.join(out.strip().splitlines())
 
 
 class Supervisor:
     """The unit of one container task: what exists, what the task asks, and the steps between.
 
     The container side (config.json, runc update, the record) stays the
-    ContainerManager's; ``record`` reports each host change as an action.
+    ContainerManager's; ``report`` reports each host change as an action.
     """
 
-    def __init__(self, module, root, container_id, record):
+    def __init__(self, module, root, container_id, report):
         self.module = module
         self.params = module.params
         self.check_mode = module.check_mode
@@ -219,55 +282,59 @@ class Supervisor:
         self.name = unit_name(root, container_id)
         self.path = unit_path(self.name)
         self.record_path = record_path(self.name)
-        self.restart = self.params.get('restart') or 'no'
-        self.record = record
-        self.text_before, self.ours = read_unit(self.path)
+        self.report = report
+        self.text_before = None   # the unit file as it was (read by load())
+        self.ours = False         # whether that file is the collection's
+        self.policy = {}          # restart, restart_sec, ... as the task asks, or as the unit keeps them
         self.text = None          # the unit the task asks for
         self.shown = None         # systemctl show of the unit, as read before acting
         self._systemctl = None
 
+    def load(self):
+        """Read the unit file (never in the constructor: a file error must end as a task failure)."""
+        self.text_before, self.ours = read_unit(self.path)
+        kept = policy_of(self.text_before) if self.ours else {}
+        self.policy = {option: self.params.get(option) if self.params.get(option) is not None
+                       else kept.get(option, DEFAULT_POLICY.get(option))
+                       for option in ('restart', 'restart_sec', 'start_limit_burst', 'start_limit_interval')}
+        if self.policy['restart'] is None:
+            self.policy['restart'] = 'no'
+
     @property
-    def asked(self):
-        """Whether the task asks for a unit."""
-        return self.restart != 'no'
+    def wanted(self):
+        """Whether the task asks for a unit: a restart policy, set or kept, and a container to run."""
+        return self.params['state'] != 'absent' and self.policy.get('restart', 'no') != 'no'
 
     @property
     def involved(self):
-        """Whether the task deals with a unit: it asks for one, or one of ours runs the container."""
-        return self.asked or self.ours
+        """Whether the task deals with a unit: it asks for one, or one of ours exists for the container."""
+        return self.wanted or self.ours
 
     @property
     def systemctl(self):
         if self._systemctl is None:
-            self._systemctl = Systemctl(self.module, self.record)
+            self._systemctl = Systemctl(self.module, self.report)
         return self._systemctl
 
     # -- input ---------------------------------------------------------------------------------
 
     def validate(self, runc, bundle, kill_signal, network_plan):
-        """Refuse what systemd cannot supervise, before anything is changed; render the unit."""
-        params = self.params
-        if not self.asked:
+        """Refuse what systemd cannot supervise, before anything is changed; render the unit.
+
+        The task's own input first, then the host (systemd, root), then the unit of that name.
+        """
+        self.load()
+        if not self.involved:
             return
+        restart = self.policy['restart']
+        if self.wanted:
+            self.check_input(bundle, network_plan)
         if not systemd_booted():
             raise TaskError('restart: %s needs systemd as PID 1 to supervise the container, and this host runs '
-                            '%s as PID 1; give restart=no here' % (self.restart, pid1_name()))
+                            '%s as PID 1; give restart=no here' % (restart, pid1_name()))
         if os.geteuid() != 0:
             raise TaskError('restart: %s needs root: the unit goes to %s, which systemd runs as root'
-                            % (self.restart, UNIT_DIR))
-        if params['state'] not in ('running', 'stopped', 'absent'):
-            raise TaskError('restart: state=%s is not supported for a supervised container; give running, '
-                            'stopped or absent' % params['state'])
-        if params['console_socket']:
-            raise TaskError('console_socket: a supervised container has no terminal; systemd runs it detached')
-        if network_plan is not None and network_plan.mode == 'cni':
-            raise TaskError('network: mode cni is not supported with restart; systemd would make the container '
-                            'again without its CNI network (see docs/supervision.md)')
-        for option, low in (('restart_sec', 0), ('start_limit_interval', 0), ('start_limit_burst', 1)):
-            if params[option] < low:
-                raise TaskError('%s: %s is below %s' % (option, params[option], low))
-        if len(self.name) > 255:
-            raise TaskError('name: the unit name %s is longer than the 255 characters systemd allows' % self.name)
+                            % (restart, UNIT_DIR))
         if self.text_before is not None and not self.ours:
             raise TaskError('restart: %s exists and was not written by this collection; it is left alone '
                             '(remove it or give the container another name)' % self.path)
@@ -276,12 +343,32 @@ class Supervisor:
         if self.shown.get('LoadState') == 'masked' or (fragment and fragment != self.path):
             raise TaskError('restart: systemd knows unit %s from %s already; it is not this collection\'s and is '
                             'left alone' % (self.name, fragment or 'a mask'))
-        if params['state'] == 'absent':
-            return
+        if self.wanted:
+            self.text = self.render(runc, bundle, kill_signal)
+
+    def check_input(self, bundle, network_plan):
+        params = self.params
+        if params['state'] not in ('running', 'stopped'):
+            raise TaskError('restart: state=%s is not supported for a supervised container; give running, '
+                            'stopped or absent' % params['state'])
+        if params['console_socket']:
+            raise TaskError('console_socket: a supervised container has no terminal; systemd runs it detached')
+        if network_plan is not None and network_plan.mode == 'cni':
+            raise TaskError('network: mode cni is not supported with restart; systemd would make the container '
+                            'again without its CNI network (see docs/supervision.md)')
+        for option, low in (('restart_sec', 0), ('start_limit_interval', 0), ('start_limit_burst', 1)):
+            if self.policy[option] < low:
+                raise TaskError('%s: %s is below %s' % (option, self.policy[option], low))
+        if len(self.name) > MAX_NAME:
+            raise TaskError('name: the unit name %s is longer than the %d characters the module can write'
+                            % (self.name, MAX_NAME))
         if bundle is None:
             raise TaskError('bundle: required for a supervised container: its unit runs it from the bundle')
-        base = self.name[:-len('.service')]
-        pid_file = params['pid_file'] or '/run/%s/pid' % base
+
+    def render(self, runc, bundle, kill_signal):
+        params = self.params
+        directory = None if params['pid_file'] else runtime_directory(self.root, self.container_id)
+        pid_file = params['pid_file'] or '/run/%s/pid' % directory
         flags = (['--no-pivot'] if params['no_pivot'] else []) + \
             (['--no-new-keyring'] if params['no_new_keyring'] else [])
         stdio = {}
@@ -289,10 +376,10 @@ class Supervisor:
             if params[option]:
                 stdio[option] = params[option] if os.path.isabs(params[option]) \
                     else os.path.join(bundle, params[option])
-        self.text = render(self.container_id, self.root, runtime_argv(runc, self.root), bundle, pid_file,
-                           self.restart, params['restart_sec'], params['start_limit_burst'],
-                           params['start_limit_interval'], kill_signal, params['stop_timeout'],
-                           run_flags=flags, runtime_directory=base, **stdio)
+        return render(self.container_id, self.root, runtime_argv(runc, self.root), bundle, pid_file,
+                      self.policy['restart'], self.policy['restart_sec'], self.policy['start_limit_burst'],
+                      self.policy['start_limit_interval'], kill_signal, params['stop_timeout'],
+                      run_flags=flags, runtime_directory=directory, **stdio)
 
     def show(self):
         return self.systemctl.show(self.name)[self.name]
@@ -301,23 +388,23 @@ class Supervisor:
 
     @property
     def active(self):
-        return (self.shown or {}).get('ActiveState') in ('active', 'activating', 'deactivating', 'reloading')
+        return (self.shown or {}).get('ActiveState') in ACTIVE_STATES
 
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""
-        return bool(state) and self.active and state.get('pid') and \
+        return bool(state) and self.active and bool(state.get('pid')) and \
             (self.shown or {}).get('MainPID') == str(state['pid'])
 
-    def needs_restart(self):
-        """Whether the new unit text changes how the container runs (not only how systemd watches it)."""
-        return service_lines(self.text_before) != service_lines(self.text)
+    def intent_changed(self):
+        """Whether the new unit makes the container from something else (not only watches it otherwise)."""
+        return self.text_before is not None and intent_of(self.text_before) != intent_of(self.text)
 
     # -- act -----------------------------------------------------------------------------------
 
     def step(self, *args):
         """One systemctl call that changes the host, or in check mode its plan."""
         if self.check_mode:
-            self.record([self.systemctl.command or 'systemctl'] + list(args))
+            self.report([self.systemctl.command or 'systemctl'] + list(args))
             return
         self.systemctl.run(*args)
 
@@ -325,7 +412,7 @@ class Supervisor:
         """Write the unit when its text differs; returns whether it did (or would)."""
         if self.text_before == self.text:
             return False
-        self.record(['write', self.path])
+        self.report(['write', self.path])
         if not self.check_mode:
             write_atomically(self.path, self.text, mode=0o644, prefix='.%s.' % self.name)
         self.step('daemon-reload')
@@ -333,12 +420,14 @@ class Supervisor:
 
     def remove(self):
         """Stop, disable and remove the unit (only ever one of ours), and the record kept for it."""
-        shown = self.show()
-        if shown.get('ActiveState') in ('active', 'activating', 'deactivating', 'reloading'):
+        if not self.ours:
+            return
+        shown = self.shown if self.shown is not None else self.show()
+        if shown.get('ActiveState') in ACTIVE_STATES:
             self.step('stop', self.name)
         if shown.get('UnitFileState') not in ('disabled', '', None):
             self.step('disable', self.name)
-        self.record(['rm', self.path])
+        self.report(['rm', self.path])
         if not self.check_mode:
             os.unlink(self.path)
             try:
@@ -348,40 +437,53 @@ class Supervisor:
         self.step('daemon-reload')
         if shown.get('ActiveState') == 'failed':
             self.step('reset-failed', self.name)
-        return shown
 
-    def put_back(self, was_active):
-        """After a failure: the unit as it was (or none), started again if it ran; returns what happened."""
+    def put_back(self, was_active, was_enabled):
+        """After a failure: the unit as it was (or none), enabled and started as it was; what happened.
+
+        Every step is tried, whatever the one before did: a unit left enabled or running by a
+        half-done put_back would take the container's id back at the next boot.
+        """
+        problems = []
+
+        def attempt(*args, quiet=False):
+            try:
+                self.systemctl.run(*args)
+            except TaskError as error:
+                if not quiet:
+                    problems.append(str(error))
+
         try:
             if self.text_before is None:
                 if os.path.exists(self.path):
-                    # Stopped and its enablement links gone first: the file alone would leave them dangling.
-                    self.systemctl.run('stop', self.name)
-                    self.systemctl.run('disable', self.name)
+                    attempt('stop', self.name)
+                    attempt('disable', self.name)
                     os.unlink(self.path)
-                self.systemctl.run('daemon-reload')
-                self.quietly('reset-failed', self.name)
-                return 'unit %s was removed again' % self.name
-            if self.text is not None and self.text != self.text_before:
-                write_atomically(self.path, self.text_before, mode=0o644, prefix='.%s.' % self.name)
-                self.systemctl.run('daemon-reload')
-            if was_active:
-                self.quietly('reset-failed', self.name)
-                self.systemctl.run('start', self.name)
-        except (TaskError, OSError) as error:
-            return 'putting unit %s back failed too: %s' % (self.name, error)
+                    attempt('daemon-reload')
+                    # Forgets a failed start; systemd may have forgotten the unit already.
+                    attempt('reset-failed', self.name, quiet=True)
+            else:
+                if self.text is not None and self.text != self.text_before:
+                    write_atomically(self.path, self.text_before, mode=0o644, prefix='.%s.' % self.name)
+                    attempt('daemon-reload')
+                attempt('enable' if was_enabled else 'disable', self.name)
+                attempt('reset-failed', self.name, quiet=True)
+                if was_active:
+                    attempt('start', self.name)
+                else:
+                    attempt('stop', self.name)
+        except OSError as error:
+            problems.append('%s: %s' % (self.path, error.strerror))
+        if problems:
+            return 'putting unit %s back failed too: %s' % (self.name, '; '.join(problems))
+        if self.text_before is None:
+            return 'unit %s is not left behind' % self.name
         return 'unit %s was put back as it was%s' % (self.name, ' and started again' if was_active else '')
-
-    def quietly(self, *args):
-        try:
-            self.systemctl.run(*args)
-        except TaskError:
-            pass
 
     def facts(self):
         """What the module returns about the unit: as it is after the task (in check mode, before)."""
-        shown = self.shown or {} if self.check_mode else self.show()
-        return unit_facts(self.name, shown, restart=self.restart)
+        shown = (self.shown or {}) if self.check_mode else self.show()
+        return unit_facts(self.name, shown, restart=self.policy['restart'])
 
 
 def unit_facts(name, shown, restart=None):
@@ -398,14 +500,14 @@ def unit_facts(name, shown, restart=None):
 
 def runtime_argv(runc, root):
     """The runtime and its global flags as a unit runs them: an absolute path, the root always given."""
-    command = runc.command if os.path.isabs(runc.command) else shutil.which(runc.command)
+    command = runc.command if os.sep in runc.command else shutil.which(runc.command)
     if not command:
         raise TaskError('runtime_path: %s is not found in PATH; a unit needs the runtime\'s full path'
                         % runc.command)
     flags = runc.global_args()
     if runc.root is None:
         flags = ['--root', root] + flags
-    return [command] + flags
+    return [os.path.abspath(command)] + flags
 
 
 def pid1_name():

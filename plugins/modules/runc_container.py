@@ -469,7 +469,8 @@ options:
   stop_timeout:
     description:
       - Seconds to wait after O(kill_signal) before sending SIGKILL.
-      - For a supervised container (O(restart)), the unit's C(TimeoutStopSec=); V(0) stops it with SIGKILL.
+      - For a supervised container (O(restart)), the unit's C(TimeoutStopSec=), at least a second (it also
+        bounds the C(runc delete) after the stop); V(0) stops it with SIGKILL at once.
     type: float
     default: 10
   kill_all:
@@ -480,8 +481,6 @@ options:
     description:
       - Whether systemd brings the container back when its process exits and at boot
         (see the supervision guide, C(docs/supervision.md)).
-      - V(no) runs the container with runc alone, as it always did. Quote it in YAML (V("no")) or use
-        V(false).
       - V(on-failure) and V(always) have the module write, enable and start a systemd service unit
         C(oci-runc-<name>-<hash of the root>.service) in C(/etc/systemd/system) that runs the
         container (C(runc run --detach)) with that C(Restart=) policy. systemd then starts it at boot
@@ -491,26 +490,31 @@ options:
         O(state=stopped) that the unit is stopped and disabled (stopping it deletes the container);
         O(state=absent) that neither the unit nor the container exists. O(state=present) and
         O(state=paused) are refused.
+      - V(no) runs the container with runc alone; for a container a unit of the collection's runs,
+        the unit is stopped and removed and the container made again without it. Quote it in YAML
+        (V("no")) or use V(false).
+      - Unset, the task keeps what runs the container now (its unit, with the unit's policy, or runc
+        alone), so that a task written without this option never takes a container from systemd.
       - The host must run systemd as PID 1; elsewhere the task fails, never ignoring the option.
         A unit of that name the collection did not write is never touched (the task fails).
-      - Going back to V(no) stops and removes the unit and makes the container again without it.
     type: str
     choices: ['no', on-failure, always]
-    default: 'no'
   restart_sec:
-    description: Seconds systemd waits before it starts the container again (C(RestartSec=)).
+    description:
+      - Seconds systemd waits before it starts the container again (C(RestartSec=)).
+      - Unset, what the container's unit has, else V(1).
     type: float
-    default: 1
   start_limit_burst:
     description:
       - How many starts systemd allows in O(start_limit_interval) (C(StartLimitBurst=)); then it gives up
         until the next task, which starts the unit again.
+      - Unset, what the container's unit has, else V(5).
     type: int
-    default: 5
   start_limit_interval:
-    description: The window of O(start_limit_burst) in seconds (C(StartLimitIntervalSec=)); V(0) removes the limit.
+    description:
+      - The window of O(start_limit_burst) in seconds (C(StartLimitIntervalSec=)); V(0) removes the limit.
+      - Unset, what the container's unit has, else V(10).
     type: float
-    default: 10
   force:
     description:
       - With O(state=absent), delete a running container at once with C(runc delete --force)

@@ -66,10 +66,11 @@ def test_unit_runs_the_container_as_runc_readme_says():
     assert lines[0] == supervision.MARKER
     assert 'Type=forking' in lines
     assert 'PIDFile=/run/oci-runc-web-0/pid' in lines
-    assert 'ExecStartPre=-%s --root /run/runc delete --force web' % RUNC in lines
+    # Never --force: a running container of that id is somebody's, not the unit's to kill.
+    assert 'ExecStartPre=-%s --root /run/runc delete web' % RUNC in lines
     assert 'ExecStart=%s --root /run/runc run --detach --pid-file /run/oci-runc-web-0/pid --bundle ' \
            '/srv/bundles/web web' % RUNC in lines
-    assert 'ExecStopPost=%s --root /run/runc delete --force web' % RUNC in lines
+    assert 'ExecStopPost=%s --root /run/runc delete web' % RUNC in lines
     assert 'KillSignal=SIGINT' in lines
     assert 'TimeoutStopSec=2500ms' in lines
     assert 'Restart=always' in lines
@@ -79,7 +80,21 @@ def test_unit_runs_the_container_as_runc_readme_says():
 def test_stop_timeout_zero_kills_at_once_instead_of_never():
     lines = unit_text(stop_timeout=0).splitlines()
     assert 'KillSignal=SIGKILL' in lines
-    assert 'TimeoutStopSec=0' not in '\n'.join(lines)
+    # TimeoutStopSec also bounds ExecStopPost's runc delete: never 0 (no limit) nor below a second.
+    assert 'TimeoutStopSec=1s' in lines
+    assert 'TimeoutStopSec=1s' in unit_text(stop_timeout=0.2).splitlines()
+
+
+def test_stdout_alone_never_takes_stderr_with_it():
+    lines = unit_text(stdout_path='/var/log/out.log').splitlines()
+    assert 'StandardOutput=append:/var/log/out.log' in lines
+    assert 'StandardError=journal' in lines
+
+
+def test_signals_systemd_cannot_name_are_refused():
+    assert supervision.signal_name(signal.SIGRTMIN + 2) == 'SIGRTMIN+2'
+    with pytest.raises(TaskError, match='^kill_signal: signal 32 has no name'):
+        supervision.signal_name(32)
 
 
 def test_arguments_are_quoted_for_systemd():
@@ -103,13 +118,23 @@ def test_unit_names_never_clash():
     assert all(name.endswith('.service') for name in names)
 
 
-def test_only_exec_settings_need_a_restart():
-    before = unit_text()
-    assert supervision.service_lines(before) == supervision.service_lines(
-        unit_text(restart='on-failure', restart_sec=5, start_limit_burst=2, stop_timeout=3,
-                  kill_signal=signal.SIGINT))
-    assert supervision.service_lines(before) != supervision.service_lines(unit_text(bundle='/srv/other'))
-    assert supervision.service_lines(before) != supervision.service_lines(unit_text(run_flags=['--no-pivot']))
+def test_only_what_makes_the_container_restarts_it():
+    """The policy and the runtime's path or logging flags reload the unit; the bundle, flags, stdio do not."""
+    before = supervision.intent_of(unit_text())
+    assert before
+    for overrides in (dict(restart='on-failure', restart_sec=5, start_limit_burst=2, stop_timeout=3,
+                           kill_signal=signal.SIGINT),
+                      dict(runtime_command=['/usr/local/sbin/runc', '--root', '/run/runc', '--debug'])):
+        assert supervision.intent_of(unit_text(**overrides)) == before
+    for overrides in (dict(bundle='/srv/other'), dict(run_flags=['--no-pivot']), dict(pid_file='/run/x/pid'),
+                      dict(stdout_path='/var/log/web.log')):
+        assert supervision.intent_of(unit_text(**overrides)) != before
+
+
+def test_the_policy_is_read_back_from_the_unit():
+    text = unit_text(restart='on-failure', restart_sec=0.5, start_limit_burst=3, start_limit_interval=60)
+    assert supervision.policy_of(text) == dict(restart='on-failure', restart_sec=0.5, start_limit_burst=3,
+                                               start_limit_interval=60.0)
 
 
 def test_a_unit_is_ours_only_with_the_marker_in_a_regular_file(tmp_path):
@@ -155,18 +180,20 @@ class FakeRunc:
 
 @pytest.fixture
 def booted(monkeypatch, tmp_path):
-    """A host that runs systemd, with its unit folder in tmp_path."""
+    """A host that runs systemd, as root, with its unit folder in tmp_path."""
     monkeypatch.setattr(supervision, 'systemd_booted', lambda: True)
     monkeypatch.setattr(supervision, 'UNIT_DIR', str(tmp_path))
+    monkeypatch.setattr(os, 'geteuid', lambda: 0)
     return tmp_path
 
 
-def supervisor(module):
-    return supervision.Supervisor(module, '/run/runc', 'web', record=lambda argv: None)
+def supervisor(module, container_id='web'):
+    return supervision.Supervisor(module, '/run/runc', container_id, report=lambda argv: None)
 
 
-def test_a_host_without_systemd_is_refused(monkeypatch):
+def test_a_host_without_systemd_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(supervision, 'systemd_booted', lambda: False)
+    monkeypatch.setattr(supervision, 'UNIT_DIR', str(tmp_path))
     module = FakeModule()
     with pytest.raises(TaskError, match='^restart: always needs systemd as PID 1'):
         supervisor(module).validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
@@ -221,3 +248,61 @@ def test_the_unit_names_the_effective_root_and_relative_stdio_in_the_bundle(boot
     probe.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
     assert '%s --root /run/runc run --detach' % RUNC in probe.text
     assert 'StandardOutput=append:/srv/web/out.log' in probe.text.splitlines()
+
+
+def test_absent_without_a_unit_needs_no_systemd(monkeypatch, tmp_path):
+    """Removing a container that has no unit of ours is the runc path, even with restart set."""
+    monkeypatch.setattr(supervision, 'systemd_booted', lambda: False)
+    monkeypatch.setattr(supervision, 'UNIT_DIR', str(tmp_path))
+    probe = supervisor(FakeModule(state='absent'))
+    probe.validate(FakeRunc(), None, signal.SIGTERM, None)
+    assert not probe.involved
+
+
+def test_unset_policy_options_keep_the_units(booted):
+    probe = supervisor(FakeModule())
+    (booted / probe.name).write_text(unit_text(restart='on-failure', restart_sec=0.5, start_limit_burst=3))
+    kept = supervisor(FakeModule(restart=None, restart_sec=None, start_limit_burst=None, start_limit_interval=None))
+    kept.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    assert kept.wanted
+    assert kept.policy == dict(restart='on-failure', restart_sec=0.5, start_limit_burst=3, start_limit_interval=10.0)
+    assert 'Restart=on-failure' in kept.text.splitlines()
+    unset = supervisor(FakeModule(restart=None, restart_sec=None, start_limit_burst=None, start_limit_interval=None),
+                       container_id='other')
+    unset.validate(FakeRunc(), '/srv/other', signal.SIGTERM, None)
+    assert not unset.involved and unset.text is None
+
+
+def test_an_id_with_plus_gets_a_pid_file_folder_systemd_makes_as_written(booted):
+    """RuntimeDirectory= is unescaped by systemd and PIDFile= is not: the folder has no escapes at all."""
+    probe = supervisor(FakeModule(), container_id='web+1')
+    probe.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    lines = probe.text.splitlines()
+    directory = [line.split('=', 1)[1] for line in lines if line.startswith('RuntimeDirectory=')][0]
+    assert '\\' not in directory and directory.startswith('oci-runc-')
+    assert 'PIDFile=/run/%s/pid' % directory in lines
+    assert probe.name.startswith('oci-runc-web\\x2b1-')
+
+
+def test_a_user_pid_file_has_no_runtime_directory(booted):
+    probe = supervisor(FakeModule(pid_file='/var/run/web.pid'))
+    probe.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    assert 'PIDFile=/var/run/web.pid' in probe.text.splitlines()
+    assert 'RuntimeDirectory=' not in probe.text
+
+
+def test_a_name_too_long_to_be_a_file_is_no_unit_and_never_a_traceback(booted):
+    probe = supervisor(FakeModule(state='absent'), container_id='x' * 250)
+    probe.validate(FakeRunc(), None, signal.SIGTERM, None)
+    assert probe.text_before is None and not probe.involved
+    with pytest.raises(TaskError, match='^name: the unit name .* is longer than'):
+        supervisor(FakeModule(), container_id='x' * 250).validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+
+
+def test_a_relative_runtime_path_is_made_absolute(booted):
+    runc = FakeRunc()
+    runc.command = os.path.relpath(RUNC)
+    probe = supervisor(FakeModule())
+    probe.validate(runc, '/srv/web', signal.SIGTERM, None)
+    assert 'ExecStart=%s --root /run/runc run' % os.path.realpath(RUNC) in probe.text \
+        or 'ExecStart=%s --root /run/runc run' % RUNC in probe.text
