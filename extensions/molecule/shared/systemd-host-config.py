@@ -31,6 +31,7 @@ CAPABILITIES = [
 
 def bounding_set():
     """The capabilities this process may pass on (a container cannot get more)."""
+    mask = 0
     with open('/proc/self/status') as stream:
         for line in stream:
             if line.startswith('CapBnd:'):

@@ -148,6 +148,8 @@ boot() {
   if [[ ! -d $bundle/rootfs ]]; then
     [[ -d $SYSTEMD_IMAGE ]] || { echo "testhosts: no systemd host image at $SYSTEMD_IMAGE" >&2; exit 1; }
     mkdir -p "$bundle"
+    # A copy a killed run left half made.
+    rm -rf --one-file-system "$bundle/rootfs.tmp"
     cp -a "$SYSTEMD_IMAGE" "$bundle/rootfs.tmp"
     mv "$bundle/rootfs.tmp" "$bundle/rootfs"
   fi
@@ -176,7 +178,8 @@ halt() {
     systemd_host_runs "$name" || break
     sleep 0.1
   done
-  runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name"
+  # Never stop at one host: down goes on with the others, and check reports what is left.
+  runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name" || true
 }
 
 reboot() {
@@ -214,6 +217,7 @@ down() {
     rm -rf --one-file-system "$dir"
   done
   rmdir "$BASE" 2>/dev/null || true
+  rmdir "$SYSTEMD_ROOT" 2>/dev/null || true
   if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link del "$BRIDGE"
   fi
