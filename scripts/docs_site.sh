@@ -40,6 +40,9 @@ cat >> "$sphinx/conf.py" <<'CONF'
 # scripts/docs_site.sh
 intersphinx_mapping = {'ansible_devel': ('https://docs.ansible.com/projects/ansible/devel/', '../ansible_devel.inv')}
 highlight_language = 'none'
+# The banner's "documentation home" is the Ansible docs, as on docs.ansible.com (its default, /, would
+# be the root of whatever serves this folder).
+html_theme_options = {'documentation_home_url': 'https://docs.ansible.com/'}
 CONF
 sphinx-build -b html -c "$sphinx" -W --keep-going -q "$sphinx/rst" "$SITE/html"
 say "site: $SITE/html/index.html"

@@ -5,12 +5,12 @@
 #   scripts/test.sh            every gate
 #   scripts/test.sh units ...  the named gates only
 #
-# Gates: sanity units integration versions molecule lint build docs. Every
+# Gates: sanity units integration versions molecule lint build docs site. Every
 # gate runs even after another failed; the exit status is non-zero if any
 # failed.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-all_gates=(sanity units integration versions molecule lint build docs)
+all_gates=(sanity units integration versions molecule lint build docs site)
 gates=("$@")
 ((${#gates[@]})) || gates=("${all_gates[@]}")
 
@@ -165,7 +165,26 @@ gate_build() {
       -p "$installed" "$dist"/oci_runtime-runc-*.tar.gz \
     && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-galaxy collection list oci_runtime.runc \
     && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-playbook --syntax-check oci_runtime.runc.demo \
-    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-playbook --syntax-check oci_runtime.runc.runtime
+    && ANSIBLE_COLLECTIONS_PATH="$installed" ansible-playbook --syntax-check oci_runtime.runc.runtime \
+    && check_execution_environment "$installed"
+}
+
+# What ansible-builder reads of the installed collection (meta/execution-environment.yml) names its
+# Python and system requirements, and an execution environment with it makes a build context.
+check_execution_environment() {
+  local introspected context="$BUILD/ee-context"
+  [[ -x $DOCS_VENV/bin/ansible-builder ]] || { echo "build: run scripts/setup.sh --docs first (ansible-builder)" >&2; return 1; }
+  introspected=$("$DOCS_VENV/bin/ansible-builder" introspect "$1") || return 1
+  printf '%s\n' "$introspected"
+  local wanted
+  for wanted in "jsonschema" "runc \[" "skopeo \[" "umoci \[" "containernetworking-plugins \[" "criu \["; do
+    grep -q "^- '$wanted.*# from collection oci_runtime.runc'" <<<"$introspected" \
+      || { echo "ansible-builder introspect: no $wanted from oci_runtime.runc" >&2; return 1; }
+  done
+  rm -rf "$context"
+  "$DOCS_VENV/bin/ansible-builder" create -f "$TOP/tests/ee/execution-environment.yml" --context "$context" \
+    && grep -q '^jsonschema' "$context/_build/requirements.txt" && grep -q '^runc ' "$context/_build/bindep.txt" \
+    && echo "execution environment: build context in $context"
 }
 count_build() {
   grep -E '^(Created collection|oci_runtime.runc )' "$1" | sed 's/ for oci_runtime.runc at .*//' | tr -s ' ' \
@@ -190,6 +209,29 @@ gate_docs() {
   return $failed
 }
 
+# The documentation site: built with every warning an error (scripts/docs_site.sh), then opened in
+# headless chromium, every page and internal link checked, screenshots kept. The checker must also
+# fail on a fixture site with a broken link and a broken anchor, or its passing proves nothing.
+gate_site() {
+  local shots="$BUILD/docs-site/screenshots" fixture
+  [[ -x $DOCS_VENV/bin/python ]] || { echo "site: run scripts/setup.sh --docs first" >&2; return 1; }
+  "$TOP/scripts/docs_site.sh" || return 1
+  "$DOCS_VENV/bin/python" "$TOP/tests/docs_site/check_site.py" "$BUILD/docs-site/html" --screenshots "$shots" \
+    --screenshot index.html --screenshot collections/oci_runtime/runc/runc_container_module.html || return 1
+  ls "$shots"
+  if fixture=$("$DOCS_VENV/bin/python" "$TOP/tests/docs_site/check_site.py" "$TOP/tests/docs_site/broken_site"); then
+    echo "check_site.py passed a site with broken links" >&2
+    return 1
+  fi
+  printf '%s\n' "$fixture"
+  grep -q 'broken link to missing.html (no such page)' <<<"$fixture" \
+    && grep -q 'broken link to index.html#nowhere (no such anchor)' <<<"$fixture" \
+    && echo "fixture: the broken link and anchor were reported"
+}
+count_site() {
+  grep -E '^site: ' "$1" | head -n 1
+}
+
 run_gate() {
   case $1 in
     sanity) gate_sanity ;;
@@ -200,6 +242,7 @@ run_gate() {
     lint) gate_lint ;;
     build) gate_build ;;
     docs) gate_docs ;;
+    site) gate_site ;;
   esac
 }
 
@@ -213,6 +256,7 @@ count_gate() {
     lint) count_lint "$2" ;;
     build) count_build "$2" ;;
     docs) count_docs "$2" ;;
+    site) count_site "$2" ;;
   esac
 }
 count_docs() {
