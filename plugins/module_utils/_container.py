@@ -829,6 +829,9 @@ class ContainerManager(ContainerTask):
             prune_orphans(self.root)
 
     def manage(self):
+        if self.lock is not None and self.lock.waited:
+            # Another task held the container's lock first: its unit may have changed since validate read it.
+            self.supervisor.validate(self.runc, self.bundle, self.kill_signal, self.network_plan)
         if not self.supervisor.involved:
             return self.manage_direct()
         if not self.supervisor.wanted:
@@ -908,12 +911,27 @@ class ContainerManager(ContainerTask):
                                 % (self.container_id, reason))
             self.recreate_reasons.append(reason)
         before_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        was_active = supervisor.active
+        was_enabled = supervisor.shown.get('UnitFileState') == 'enabled'
         supervisor.remove()
-        if supervisor.active:
+        if was_active:
             # The stop deleted the container (would delete it, in check mode): what runc_containers listed is old.
             self.assume_absent = self.check_mode
             self.listed = NOT_READ
-        result = self.manage_direct()
+        try:
+            result = self.manage_direct()
+        except (RuncError, OSError, TaskError) as error:
+            if self.check_mode or self.params['state'] == 'absent':
+                raise
+            # The container runc alone was to make failed: the unit of ours comes back, and with it the container.
+            if current_state(self.runc, self.container_id) is None:
+                self.restore_config()
+                outcome = supervisor.reinstate(was_active, was_enabled)
+            else:
+                outcome = 'unit %s stays removed: a container of that id exists' % supervisor.name
+            message = error if not isinstance(error, OSError) else '%s: %s' % (self.option_of_path(error.filename),
+                                                                               error)
+            raise TaskError('%s; %s' % (message, outcome))
         if 'diff' in result:
             result['diff']['before'].update(status=state['status'] if state else 'absent',
                                             config=self.shown(before_config))
@@ -1036,6 +1054,9 @@ class ContainerManager(ContainerTask):
             supervisor.step('disable', supervisor.name)
         if supervisor.active:
             supervisor.step('stop', supervisor.name)
+        if supervisor.shown.get('ActiveState') == 'failed' or (supervisor.active and not self.check_mode):
+            # A stop by SIGKILL (stop_timeout 0) ends the unit failed: a stopped container is no failure.
+            supervisor.quietly('reset-failed', supervisor.name)
 
     def shown(self, config):
         """A config as diff mode shows it: without the collection's digests, secret values masked."""

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import write_atomically
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
@@ -95,9 +96,12 @@ def exec_line(argv):
 
 
 def quote_text(text):
-    """A value systemd reads whole (a path, a description): specifiers escaped, no line breaks."""
-    if '\n' in text or '\r' in text:
-        raise TaskError('restart: %r cannot go into a unit: it holds a line break' % text)
+    """A value systemd reads whole (a path, a description): specifiers escaped, no line breaks.
+
+    A backslash at the end would join the next line of the unit to this one.
+    """
+    if '\n' in text or '\r' in text or text.endswith('\\'):
+        raise TaskError('restart: %r cannot go into a unit: it holds a line break or ends with a backslash' % text)
     return text.replace('%', '%%')
 
 
@@ -139,6 +143,8 @@ def render(container_id, root, runtime_command, bundle, pid_file, restart, resta
         return exec_line(list(runtime_command) + list(args))
 
     run = ['run', '--detach', '--pid-file', pid_file, '--bundle', bundle] + list(run_flags) + [container_id]
+    # The root as a path, whatever its spelling (/var/run/runc is /run/runc).
+    root = os.path.realpath(root)
     intent = hashlib.sha256(json.dumps([container_id, root, run, stdout_path, stderr_path]).encode('utf-8'))
     mounts = [bundle] + [path for path in (stdout_path, stderr_path) if path]
     lines = [
@@ -209,6 +215,10 @@ def read_unit(path):
     A name the file system cannot hold (too long) is no unit either.
     """
     try:
+        found = os.lstat(path)
+        if not stat.S_ISREG(found.st_mode):
+            # A link (dangling or not), a folder, a pipe: somebody else's, and never opened.
+            return '', False
         with open(path, 'rb') as stream:
             data = stream.read(1 << 20)
     except OSError as error:
@@ -216,7 +226,7 @@ def read_unit(path):
             return None, False
         raise TaskError('restart: cannot read %s: %s' % (path, error.strerror))
     text = data.decode('utf-8', errors='replace')
-    return text, os.path.isfile(path) and not os.path.islink(path) and text.startswith(MARKER + '\n')
+    return text, text.startswith(MARKER + '\n')
 
 
 class Systemctl:
@@ -479,6 +489,34 @@ class Supervisor:
         if self.text_before is None:
             return 'unit %s is not left behind' % self.name
         return 'unit %s was put back as it was%s' % (self.name, ' and started again' if was_active else '')
+
+    def quietly(self, *args):
+        """A systemctl call whose failure changes nothing the task reports (reset-failed, say)."""
+        if self.check_mode:
+            return
+        try:
+            self.systemctl.run(*args)
+        except TaskError:
+            pass
+
+    def reinstate(self, was_active, was_enabled):
+        """After remove() and a failed task: the unit of ours back, enabled and started as it was."""
+        problems = []
+        try:
+            write_atomically(self.path, self.text_before, mode=0o644, prefix='.%s.' % self.name)
+        except OSError as error:
+            return 'putting unit %s back failed too: %s' % (self.name, error.strerror)
+        steps = [('daemon-reload',), ('enable' if was_enabled else 'disable', self.name)]
+        if was_active:
+            steps.append(('start', self.name))
+        for args in steps:
+            try:
+                self.systemctl.run(*args)
+            except TaskError as error:
+                problems.append(str(error))
+        if problems:
+            return 'putting unit %s back failed too: %s' % (self.name, '; '.join(problems))
+        return 'unit %s was put back%s' % (self.name, ' and started again' if was_active else '')
 
     def facts(self):
         """What the module returns about the unit: as it is after the task (in check mode, before)."""

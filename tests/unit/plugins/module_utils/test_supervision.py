@@ -306,3 +306,30 @@ def test_a_relative_runtime_path_is_made_absolute(booted):
     probe.validate(runc, '/srv/web', signal.SIGTERM, None)
     assert 'ExecStart=%s --root /run/runc run' % os.path.realpath(RUNC) in probe.text \
         or 'ExecStart=%s --root /run/runc run' % RUNC in probe.text
+
+
+@pytest.mark.parametrize('make', [
+    lambda path: path.symlink_to('/nowhere/at/all'),
+    lambda path: path.mkdir(),
+    lambda path: os.mkfifo(str(path)),
+])
+def test_anything_but_a_regular_file_at_the_name_is_somebody_elses(booted, make):
+    """Never opened (a pipe would hang the task), never replaced (a dangling link would be)."""
+    probe = supervisor(FakeModule())
+    make(booted / probe.name)
+    with pytest.raises(TaskError, match='was not written by this collection'):
+        supervisor(FakeModule()).validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+
+
+def test_a_path_ending_with_a_backslash_never_joins_the_next_line():
+    with pytest.raises(TaskError, match='ends with a backslash'):
+        unit_text(pid_file='/run/web\\')
+    with pytest.raises(TaskError, match='ends with a backslash'):
+        unit_text(stdout_path='/var/log/web\\')
+
+
+def test_the_roots_spelling_is_no_change_of_intent(tmp_path):
+    real = tmp_path / 'root'
+    real.mkdir()
+    (tmp_path / 'link').symlink_to(real)
+    assert supervision.intent_of(unit_text(root=str(real))) == supervision.intent_of(unit_text(root=str(tmp_path / 'link')))
