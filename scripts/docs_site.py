@@ -1,16 +1,15 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) oci_runtime.runc contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The two steps of the documentation site that antsibull-docs and Sphinx do not do (see docs_site.sh).
 
-    docs_site.py extra-docs COLLECTION
+    python docs_site.py extra-docs COLLECTION
         Write COLLECTION/docs/docsite/rst/NAME.rst from each COLLECTION/docs/NAME.md (pandoc),
         each with the label antsibull-docs wants, links between the guides made links between
         their pages; fail when extra-docs.yml and docs/*.md do not name the same guides.
 
-    docs_site.py inventory RST_DIR OUT
+    python docs_site.py inventory RST_DIR OUT
         Write OUT, a Sphinx inventory of the ansible-core pages the generated RST refers to
         (action plugins, common return values, ansible.builtin modules, configuration
         variables), so that they resolve to docs.ansible.com without a download: this machine
@@ -75,8 +74,8 @@ def core_target(role, name):
                          r'inventory|become|callback|cache|shell|strategy|vars)', name)
     if match and match.group(2) != 'runc':
         namespace, collection, plugin, kind = match.groups()
-        return ('collections/%s/%s/%s_%s.html#%s' % (namespace, collection, plugin, kind,
-                                                    name.replace('.', '-').replace('_', '-')),
+        anchor = name.replace('.', '-').replace('_', '-')
+        return ('collections/%s/%s/%s_%s.html#%s' % (namespace, collection, plugin, kind, anchor),
                 '%s.%s.%s %s' % (namespace, collection, plugin, kind))
     return None
 

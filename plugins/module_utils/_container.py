@@ -652,7 +652,7 @@ class ContainerManager(ContainerTask):
             self.network_taken_down = True
             for plugin in reversed(state['conflist']['plugins']):
                 self.record_action([net.find_plugin(plugin['type'], state['plugin_dirs']) or plugin['type'], 'DEL',
-                                     state['namespace'], state['interface']])
+                                    state['namespace'], state['interface']])
             if os.path.lexists(state['namespace']):
                 self.record_action(['ip', 'netns', 'delete', state['name']])
             return
@@ -983,8 +983,8 @@ class ContainerManager(ContainerTask):
                 # ExecStopPost could not delete it (its time ran out, say): the container is the unit's, ours.
                 self.delete(force=True)
                 final_state = None
-            if wanted == 'running' and not self.check_mode and (final_state is None
-                                                                 or final_state['status'] not in ALIVE):
+            if wanted == 'running' and not self.check_mode and \
+                    (final_state is None or final_state['status'] not in ALIVE):
                 raise TaskError('restart: unit %s started, but container %s is %s right after; see journalctl '
                                 '--unit %s' % (supervisor.name, self.container_id,
                                                final_state['status'] if final_state else 'absent', supervisor.name))

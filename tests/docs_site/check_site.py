@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) oci_runtime.runc contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -10,7 +9,7 @@ log no console error, and every link of it into the site must name a page that e
 a fragment, an element of that page with that id. Links out of the site are not followed (this
 machine has no web access). Screenshots of the pages named with --screenshot are kept.
 
-    check_site.py SITE [--screenshots FOLDER] [--screenshot PAGE ...]
+    python check_site.py SITE [--screenshots FOLDER] [--screenshot PAGE ...]
 
 Exit status 0 when nothing is wrong; 1 with every problem listed.
 """
@@ -104,7 +103,7 @@ def check(site, screenshots=None, shot_pages=()):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('site')
     parser.add_argument('--screenshots')
     parser.add_argument('--screenshot', action='append', default=[])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) oci_runtime.runc contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -57,8 +56,8 @@ def main(bundle, netns, hostname, cgroups_path):
         },
         'mounts': [
             {'destination': '/proc', 'type': 'proc', 'source': 'proc'},
-            {'destination': '/dev', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['nosuid', 'strictatime', 'mode=755',
-                                                                                     'size=65536k']},
+            {'destination': '/dev', 'type': 'tmpfs', 'source': 'tmpfs',
+             'options': ['nosuid', 'strictatime', 'mode=755', 'size=65536k']},
             {'destination': '/dev/pts', 'type': 'devpts', 'source': 'devpts',
              'options': ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']},
             {'destination': '/dev/shm', 'type': 'tmpfs', 'source': 'shm',
