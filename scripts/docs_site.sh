@@ -5,9 +5,13 @@
 # (docs/docsite/extra-docs.yml), and Sphinx renders it all. Any warning fails the build.
 #
 #   scripts/docs_site.sh    (after scripts/setup.sh --docs; make docs-site does both)
+#
+# The index page is docs/docsite/site-index.rst. The guides' RST exists only in the copy built from
+# (docs/docsite is left out of the collection's tarball, see galaxy.yml: its extra-docs.yml names them).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-SITE="$BUILD/docs-site"
+# OCI_RUNC_DOCS_SITE: another folder (the test gate's own, beside its logs).
+SITE="${OCI_RUNC_DOCS_SITE:-$BUILD/docs-site}"
 SOURCES="$SITE/collections"
 copy="$SOURCES/ansible_collections/oci_runtime/runc"
 sphinx="$SITE/sphinx"
@@ -29,7 +33,8 @@ say "pages: antsibull-docs and Sphinx"
 # antsibull-docs writes only into folders nobody else may write to.
 mkdir -p "$sphinx/rst"
 chmod og-w "$sphinx" "$sphinx/rst"
-antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$sphinx" oci_runtime.runc >/dev/null
+antsibull-docs sphinx-init --use-current --fail-on-error --index-rst-source "$copy/docs/docsite/site-index.rst" \
+  --dest-dir "$sphinx" oci_runtime.runc >/dev/null
 antsibull-docs --config-file "$sphinx/antsibull-docs.cfg" collection --cleanup everything --fail-on-error \
   --use-current --dest-dir "$sphinx/rst" oci_runtime.runc
 # References to ansible-core's pages resolve through an inventory written here, never one fetched
@@ -44,5 +49,5 @@ highlight_language = 'none'
 # be the root of whatever serves this folder).
 html_theme_options = {'documentation_home_url': 'https://docs.ansible.com/'}
 CONF
-sphinx-build -b html -c "$sphinx" -W --keep-going -q "$sphinx/rst" "$SITE/html"
+sphinx-build -b html -c "$sphinx" -d "$sphinx/doctrees" -W --keep-going -q "$sphinx/rst" "$SITE/html"
 say "site: $SITE/html/index.html"

@@ -172,8 +172,20 @@ gate_build() {
 # What ansible-builder reads of the installed collection (meta/execution-environment.yml) names its
 # Python and system requirements, and an execution environment with it makes a build context.
 check_execution_environment() {
-  local introspected context="$BUILD/ee-context"
+  local installed=$1/ansible_collections/oci_runtime/runc introspected context="$BUILD/ee-context"
   [[ -x $DOCS_VENV/bin/ansible-builder ]] || { echo "build: run scripts/setup.sh --docs first (ansible-builder)" >&2; return 1; }
+  # ansible-builder falls back to requirements.txt and bindep.txt without the metadata file: check it.
+  "$DOCS_VENV/bin/python" - "$installed" <<'PY' || return 1
+import os, sys, yaml
+root = sys.argv[1]
+with open(os.path.join(root, 'meta', 'execution-environment.yml')) as stream:
+    meta = yaml.safe_load(stream)
+assert meta.get('version') == 1, 'meta/execution-environment.yml: version 1 expected'
+for kind in ('python', 'system'):
+    path = os.path.join(root, meta['dependencies'][kind])
+    assert os.path.isfile(path), 'meta/execution-environment.yml: %s names %s, not in the collection' % (kind, path)
+print('meta/execution-environment.yml: python %(python)s, system %(system)s' % meta['dependencies'])
+PY
   introspected=$("$DOCS_VENV/bin/ansible-builder" introspect "$1") || return 1
   printf '%s\n' "$introspected"
   local wanted
@@ -181,11 +193,19 @@ check_execution_environment() {
     grep -q "^- '$wanted.*# from collection oci_runtime.runc'" <<<"$introspected" \
       || { echo "ansible-builder introspect: no $wanted from oci_runtime.runc" >&2; return 1; }
   done
-  rm -rf "$context"
-  "$DOCS_VENV/bin/ansible-builder" create -f "$TOP/tests/ee/execution-environment.yml" --context "$context" \
+  # An execution environment that installs the built collection (the tarball goes into the context).
+  rm -rf "$context" "$BUILD/ee"
+  mkdir -p "$BUILD/ee"
+  sed "s|@TARBALL@|$(ls "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|; s|@TARBALL_NAME@|$(basename "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|" \
+    "$TOP/tests/ee/execution-environment.yml" > "$BUILD/ee/execution-environment.yml"
+  cp "$TOP/tests/ee/requirements.yml" "$BUILD/ee/requirements.yml"
+  sed -i "s|@TARBALL_NAME@|$(basename "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|" "$BUILD/ee/requirements.yml"
+  (cd "$BUILD/ee" && "$DOCS_VENV/bin/ansible-builder" create -f execution-environment.yml --context "$context") \
+    && ls "$context"/_build/collections/oci_runtime-runc-*.tar.gz \
     && grep -q '^jsonschema' "$context/_build/requirements.txt" && grep -q '^runc ' "$context/_build/bindep.txt" \
     && echo "execution environment: build context in $context"
 }
+
 count_build() {
   grep -E '^(Created collection|oci_runtime.runc )' "$1" | sed 's/ for oci_runtime.runc at .*//' | tr -s ' ' \
     | paste -sd ';' -
@@ -213,20 +233,25 @@ gate_docs() {
 # headless chromium, every page and internal link checked, screenshots kept. The checker must also
 # fail on a fixture site with a broken link and a broken anchor, or its passing proves nothing.
 gate_site() {
-  local shots="$BUILD/docs-site/screenshots" fixture
+  local site="$WORK/docs-site" fixture
   [[ -x $DOCS_VENV/bin/python ]] || { echo "site: run scripts/setup.sh --docs first" >&2; return 1; }
-  "$TOP/scripts/docs_site.sh" || return 1
-  "$DOCS_VENV/bin/python" "$TOP/tests/docs_site/check_site.py" "$BUILD/docs-site/html" --screenshots "$shots" \
-    --screenshot index.html --screenshot collections/oci_runtime/runc/runc_container_module.html || return 1
-  ls "$shots"
+  OCI_RUNC_DOCS_SITE="$site" "$TOP/scripts/docs_site.sh" || return 1
+  "$DOCS_VENV/bin/python" "$TOP/tests/docs_site/check_site.py" "$site/html" --screenshots "$site/screenshots" \
+    --screenshot index.html --screenshot collections/oci_runtime/runc/runc_container_module.html \
+    --search restart_sec || return 1
+  ls "$site/screenshots"
   if fixture=$("$DOCS_VENV/bin/python" "$TOP/tests/docs_site/check_site.py" "$TOP/tests/docs_site/broken_site"); then
-    echo "check_site.py passed a site with broken links" >&2
+    echo "check_site.py passed a site with broken links and console errors" >&2
     return 1
   fi
   printf '%s\n' "$fixture"
-  grep -q 'broken link to missing.html (no such page)' <<<"$fixture" \
-    && grep -q 'broken link to index.html#nowhere (no such anchor)' <<<"$fixture" \
-    && echo "fixture: the broken link and anchor were reported"
+  local wanted
+  for wanted in 'index.html: broken link to missing.html (no such page)' \
+      'other.html: broken link to index.html#nowhere (no such anchor)' \
+      'late.html: console error: .*no-such-script.js' 'late.html: console error: .*thrown 100 ms after the load'; do
+    grep -q "^PROBLEM $wanted" <<<"$fixture" || { echo "check_site.py did not report: $wanted" >&2; return 1; }
+  done
+  echo "fixture: the broken link, the broken anchor and both console errors were reported"
 }
 count_site() {
   grep -E '^site: ' "$1" | head -n 1
