@@ -35,31 +35,34 @@ from ansible_collections.oci_runtime.runc.plugins.plugin_utils._oci_schema impor
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _argument_validator():
+@functools.lru_cache(maxsize=None)
+def _argument_validator(module):
     # Built once per controller process: a loop of many tasks pays for it once.
-    return ArgumentSpecValidator(argument_spec(CONTAINER))
+    return ArgumentSpecValidator(argument_spec(module))
 
 
 class ActionModule(CheckedAction):
+    # runc_run's action is this one, for its own options (the same config rows).
+    MODULE = CONTAINER
+
     def problem(self, task_args):
         problem = self._check_config(task_args)
         # A schema's complaint may quote an env entry: never a secret one.
         secrets = [str(value) for value in (task_args.get('secret_env') or {}).values()]
         return hide_secrets(problem, secrets) if problem else None
 
-    @staticmethod
-    def _check_config(task_args):
+    @classmethod
+    def _check_config(cls, task_args):
         """A message naming the option at fault, or None when the config is fine."""
         problem = not_a_dict_problem(task_args)
         if problem:
             return problem
-        validated = _argument_validator().validate(dict(task_args))
+        validated = _argument_validator(cls.MODULE).validate(dict(task_args))
         if validated.error_messages:
             # The module reports argument errors itself, word for word.
             return None
         params = validated.validated_parameters
-        if not params['validate_spec'] or params['state'] == 'absent' or not writes_config(params):
+        if not params['validate_spec'] or params.get('state') == 'absent' or not writes_config(params):
             return None
         try:
             config = compose_config(MINIMAL_SPEC, params)

@@ -14,7 +14,9 @@ CHECKPOINT = 'runc_checkpoint'
 BUNDLE = 'runc_bundle'
 IMAGE = 'runc_image'
 CONTAINERS = 'runc_containers'
-MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT, BUNDLE, IMAGE, CONTAINERS)
+RUN = 'runc_run'
+WAIT = 'runc_wait'
+MODULES = (CONTAINER, EXEC, INFO, CHECKPOINT, BUNDLE, IMAGE, CONTAINERS, RUN, WAIT)
 ALL = frozenset(MODULES)
 
 

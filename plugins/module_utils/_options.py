@@ -42,6 +42,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._option import ( 
     IMAGE,
     INFO,
     MODULES,
+    RUN,
+    WAIT,
     Option,
 )
 
@@ -147,15 +149,18 @@ OPTIONS = [
     # Which container, and what to do with it.
     Option('name', dict(type='str', required=True, aliases=['id']), (CONTAINER, EXEC, CHECKPOINT)),
     Option('name', dict(type='list', elements='str', aliases=['id']), (INFO,)),
+    Option('name', dict(type='str', aliases=['id']), (RUN,), target='the job\'s container id (run-<random> when unset)'),
+    Option('name', dict(type='str', required=True, aliases=['id']), (WAIT,)),
     Option('state', dict(type='str', default='running',
                          choices=['present', 'running', 'paused', 'stopped', 'absent']), (CONTAINER,)),
     Option('state', dict(type='str', default='checkpointed', choices=['checkpointed', 'restored']),
            (CHECKPOINT,)),
     Option('bundle', dict(type='path'), (CONTAINER, CHECKPOINT)),
+    Option('bundle', dict(type='path', required=True), (RUN,)),
     Option('recreate', dict(type='str', default='auto', choices=['auto', 'never', 'always']), (CONTAINER,)),
     Option('runtime_change', dict(type='str', default='keep', choices=['keep', 'recreate']), (CONTAINER,)),
-    Option('kill_signal', dict(type='raw'), (CONTAINER,)),
-    Option('stop_timeout', dict(type='float', default=10.0), (CONTAINER,)),
+    Option('kill_signal', dict(type='raw'), (CONTAINER, RUN)),
+    Option('stop_timeout', dict(type='float', default=10.0), (CONTAINER, RUN)),
     Option('kill_all', dict(type='bool', default=False), (CONTAINER,)),
     # Supervision by systemd (docs/supervision.md): a unit per container when restart is not no.
     # Unset, each keeps what the container's unit has (or, for a new unit, _supervision.DEFAULT_POLICY).
@@ -167,8 +172,8 @@ OPTIONS = [
            target='the unit\'s `StartLimitIntervalSec=`'),
     Option('force', dict(type='bool', default=False), (CONTAINER, CHECKPOINT)),
     Option('lock_timeout', dict(type='float', default=120.0), (CONTAINER, CHECKPOINT)),
-    Option('schema_path', dict(type='path'), (CONTAINER,)),
-    Option('validate_spec', dict(type='bool', default=True), (CONTAINER,)),
+    Option('schema_path', dict(type='path'), (CONTAINER, RUN)),
+    Option('validate_spec', dict(type='bool', default=True), (CONTAINER, RUN)),
 
     # The container config: the base spec, then spec, then each option.
     Option('spec', dict(type='dict'), (CONTAINER,), path=(), apply=apply_spec, rule='deep merge'),
@@ -200,10 +205,10 @@ OPTIONS += PROCESS_ROWS + LINUX_ROWS + RESOURCE_ROWS
 OPTIONS += [
     # How the runtime makes the container: flags of runc create and restore.
     Option('pid_file', dict(type='path'), (CONTAINER, CHECKPOINT), flag='pid_file', commands=('create', 'restore')),
-    Option('no_pivot', dict(type='bool', default=False), (CONTAINER, CHECKPOINT), flag='no_pivot',
-           commands=('create', 'restore'), recreates=True),
-    Option('no_new_keyring', dict(type='bool', default=False), (CONTAINER,), flag='no_new_keyring',
-           commands=('create',), recreates=True),
+    Option('no_pivot', dict(type='bool', default=False), (CONTAINER, CHECKPOINT, RUN), flag='no_pivot',
+           commands=('create', 'restore', 'run'), recreates=True),
+    Option('no_new_keyring', dict(type='bool', default=False), (CONTAINER, RUN), flag='no_new_keyring',
+           commands=('create', 'run'), recreates=True),
     Option('console_socket', dict(type='path'), (CONTAINER, CHECKPOINT), flag='console_socket',
            commands=('create', 'restore')),
     Option('stdout_path', dict(type='str'), (CONTAINER, CHECKPOINT), recreates=True),
@@ -243,9 +248,9 @@ OPTIONS += [
     Option('argv', dict(type='list', elements='str', required=True), (EXEC,)),
     # user, capabilities and no_new_privileges: process rows (_options_process), shared with runc_container.
     Option('stdin', dict(type='str'), (EXEC,)),
-    Option('timeout', dict(type='float', default=0.0), (EXEC,)),
+    Option('timeout', dict(type='float', default=0.0), (EXEC, RUN)),
     Option('detach', dict(type='bool', default=False), (EXEC,), flag='detach', commands=('exec',)),
-    Option('check_rc', dict(type='bool', default=True), (EXEC,)),
+    Option('check_rc', dict(type='bool', default=True), (EXEC, RUN)),
     Option('strip_empty_ends', dict(type='bool', default=True), (EXEC,)),
 
     # runc_bundle: an OCI runtime bundle made from an image of the store (docs/images.md).
@@ -286,6 +291,19 @@ OPTIONS += [
     Option('max_workers', dict(type='int', default=8), (INFO, CONTAINERS)),
     Option('mask_env', dict(type='bool', default=False), (INFO,)),
 
+    # runc_run: a container run to completion, a job (docs/jobs.md).
+    Option('keep', dict(type='bool', default=False), (RUN,), target='`runc run --keep`'),
+    Option('creates', dict(type='path'), (RUN,)),
+    Option('removes', dict(type='path'), (RUN,)),
+
+    # runc_wait: until a container's condition holds (docs/jobs.md).
+    Option('status', dict(type='str', choices=['running', 'paused', 'stopped', 'absent']), (WAIT,)),
+    Option('oom', dict(type='bool', default=False), (WAIT,), target='`runc events`: an oom event'),
+    Option('memory_above', dict(type='str'), (WAIT,), target='`runc events --stats`: memory.usage.usage'),
+    Option('pids_above', dict(type='int'), (WAIT,), target='`runc events --stats`: pids.current'),
+    Option('interval', dict(type='float', default=1.0), (WAIT,)),
+    Option('timeout', dict(type='float', default=60.0), (WAIT,)),
+
     # runc_containers: the containers of a project, each item a runc_container task (docs/containers.md).
     Option('project', dict(type='str', required=True), (CONTAINERS,), target='the annotation oci_runtime.runc.project'),
     Option('containers', dict(type='list', elements='dict', default=[]), (CONTAINERS,),
@@ -293,3 +311,9 @@ OPTIONS += [
     Option('defaults', dict(type='dict', default={}), (CONTAINERS,), target='every item\'s unset options'),
     Option('prune', dict(type='bool', default=False), (CONTAINERS,), target='state=absent for the project\'s others'),
 ]
+
+# runc_run composes a job's config as runc_container composes a container's: every config row,
+# but the network (the module sets up no CNI network for a job).
+for _row in OPTIONS:
+    if _row.is_config and CONTAINER in _row.modules and _row.name != 'network':
+        _row.modules = _row.modules | {RUN}

@@ -16,7 +16,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import Runc,
 _ROOTLESS = {'auto': None, 'true': True, 'false': False}
 # Options in seconds, of any module; a time limit in NaN or infinity would wait forever.
 TIME_OPTIONS = ('runtime_timeout', 'stop_timeout', 'lock_timeout', 'timeout', 'umoci_timeout', 'restart_sec',
-                'start_limit_interval')
+                'start_limit_interval', 'interval')
 MAX_SECONDS = 10 ** 9
 # Characters of a failed runtime call's stdout and stderr a result keeps.
 MAX_OUTPUT = 65536

@@ -724,6 +724,27 @@ class Runc(_Fields):
         args = ['run', '--bundle', _absolute(bundle)] + options.args('run') + [container_id]
         return self._with_container_io(args, options.io, options.detach, options.extra_files)
 
+    def run_process(self, container_id, bundle, options, log_file):
+        """Start ``runc run`` in the foreground and return (process, argv) at once; the caller waits.
+
+        go-runc's Run with its started channel: the caller bounds the job's time and signals the
+        container itself. The container's stdout and stderr go to options.io's files, never to
+        pipes (a process the container leaves behind would hold them open: runc issue 1721), and
+        runc's own messages to log_file.
+        """
+        validate_container_id(container_id)
+        if not options.io.stdout_path or not options.io.stderr_path:
+            raise RuncError('run_process needs files for the container\'s stdout and stderr, not pipes')
+        argv = self.argv('run', '--bundle', _absolute(bundle), *options.args('run'), container_id, log_file=log_file)
+        opened = []
+        try:
+            stdout = _output_target(options.io.stdout_path, True, opened)
+            stderr = _output_target(options.io.stderr_path, True, opened)
+            return self._popen('run', argv, subprocess.DEVNULL, stdout, stderr, options.extra_files), argv
+        finally:
+            for handle in opened:
+                handle.close()
+
     def exec(self, container_id, process, options=None):
         """Run an additional process described by a full OCI process dict."""
         validate_container_id(container_id)

@@ -14,15 +14,17 @@ import pytest
 import yaml
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils import _options
-from ansible_collections.oci_runtime.runc.plugins.doc_fragments.runtime import ModuleDocFragment
 
 
 def documented_options(module_name):
     module = importlib.import_module('ansible_collections.oci_runtime.runc.plugins.modules.%s' % module_name)
     documentation = yaml.safe_load(module.DOCUMENTATION)
     options = dict(documentation.get('options') or {})
-    if 'oci_runtime.runc.runtime' in documentation.get('extends_documentation_fragment', []):
-        options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options'])
+    for fragment in documentation.get('extends_documentation_fragment', []):
+        # The collection's own fragments (oci_runtime.runc.runtime, oci_runtime.runc.container_config).
+        name = fragment[len('oci_runtime.runc.'):]
+        fragment_module = importlib.import_module('ansible_collections.oci_runtime.runc.plugins.doc_fragments.%s' % name)
+        options.update(yaml.safe_load(fragment_module.ModuleDocFragment.DOCUMENTATION)['options'])
     return options
 
 

@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""runc_wait's logic: until a container's condition holds (go-runc's Events, as a playbook's "wait until")."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
+from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import parse_size
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError, checked_id
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
+
+CONDITIONS = ('status', 'oom', 'memory_above', 'pids_above')
+# How often runc state is read while waiting for a status, at most (a status change is cheap to see).
+STATUS_POLL_SECONDS = 0.1
+
+
+class WaitTimeout(Exception):
+    """The time to wait is up (raised by the alarm while reading runc events)."""
+
+
+def state_facts(state):
+    return None if state is None else {key: state.get(key) for key in ('id', 'pid', 'status', 'bundle', 'created')}
+
+
+class Waiter:
+    """Waits for one condition of one container; read only, so check mode runs it too."""
+
+    def __init__(self, runc, params):
+        self.runc = runc
+        self.params = params
+        self.container_id = params['name']
+        self.last_state = None
+        self.started = time.monotonic()
+        self.deadline = self.started + params['timeout']
+
+    def validate(self):
+        checked_id(self.container_id)
+        # Identity, not equality: pids_above 0 is a condition (0 == False).
+        given = [name for name in CONDITIONS if self.params[name] is not None and self.params[name] is not False]
+        if len(given) != 1:
+            raise TaskError('%s: give exactly one condition to wait for (%s)'
+                            % ('/'.join(given) if given else 'status', ', '.join(CONDITIONS)))
+        self.condition = given[0]
+        if self.condition == 'memory_above':
+            try:
+                self.threshold = parse_size(self.params['memory_above'], 'memory_above')
+            except ConfigError as error:
+                raise TaskError(str(error))
+        elif self.condition == 'pids_above':
+            if self.params['pids_above'] < 0:
+                raise TaskError('pids_above: %d is negative' % self.params['pids_above'])
+            self.threshold = self.params['pids_above']
+        if self.params['interval'] <= 0:
+            raise TaskError('interval: %s is not a positive number of seconds' % self.params['interval'])
+
+    def wait(self):
+        """The result: what satisfied the condition. Raises TaskError at the timeout or a dead end."""
+        self.validate()
+        event = getattr(self, 'wait_for_%s' % self.condition)()
+        return dict(changed=False, name=self.container_id, condition=self.condition, event=event,
+                    state=state_facts(self.last_state), elapsed=round(time.monotonic() - self.started, 3))
+
+    def read_state(self):
+        self.last_state = current_state(self.runc, self.container_id)
+        return self.last_state
+
+    def status_of(self, state):
+        return state['status'] if state else 'absent'
+
+    def timed_out(self, what):
+        return TaskError('timeout: %s not seen in %s seconds; the container is %s' % (
+            what, self.params['timeout'], self.status_of(self.last_state)))
+
+    def pause(self, seconds):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(seconds, remaining))
+        return True
+
+    # -- the conditions ------------------------------------------------------------------------
+
+    def wait_for_status(self):
+        wanted = self.params['status']
+        while True:
+            state = self.read_state()
+            if self.status_of(state) == wanted:
+                return state_facts(state) if state else {'id': self.container_id, 'status': 'absent'}
+            if not self.pause(min(STATUS_POLL_SECONDS, self.params['interval'])):
+                raise self.timed_out('status %s' % wanted)
+
+    def wait_for_stat(self, what, measure):
+        """Sample runc events --stats at the interval until measure(stats) is above the threshold."""
+        while True:
+            state = self.read_state()
+            if state is None or state['status'] not in ('running', 'paused', 'created'):
+                raise TaskError('name: container %s is %s: it has no statistics, and %s cannot rise any more'
+                                % (self.container_id, self.status_of(state), what))
+            try:
+                stats = self.runc.stats(self.container_id)
+            except RuncError as error:
+                if self.read_state() is None or self.last_state['status'] == 'stopped':
+                    continue   # gone since the state was read: said above, on the next turn
+                raise
+            value = measure(stats)
+            if value is not None and value > self.threshold:
+                return dict(stats, value=value, threshold=self.threshold)
+            if not self.pause(self.params['interval']):
+                raise self.timed_out('%s above %s (last seen: %s)' % (what, self.threshold, value))
+
+    def wait_for_memory_above(self):
+        return self.wait_for_stat('memory usage', lambda stats: ((stats.get('memory') or {}).get('usage') or {})
+                                  .get('usage'))
+
+    def wait_for_pids_above(self):
+        return self.wait_for_stat('the number of processes', lambda stats: (stats.get('pids') or {}).get('current'))
+
+    def wait_for_oom(self):
+        """Stream runc events until an oom event; the alarm bounds the wait, however long a read blocks."""
+        state = self.read_state()
+        if state is None or state['status'] == 'stopped':
+            raise TaskError('name: container %s is %s: no OOM event can come any more'
+                            % (self.container_id, self.status_of(state)))
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self.timed_out('an OOM event')
+
+        def on_alarm(signum, frame):
+            raise WaitTimeout()
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, remaining)
+        events = self.runc.events(self.container_id, self.params['interval'])
+        try:
+            for event in events:
+                if event.get('type') == 'oom':
+                    return event
+        except WaitTimeout:
+            self.read_state()
+            raise self.timed_out('an OOM event')
+        except RuncError:
+            pass   # runc events ends with an error when the container goes: said below
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            events.close()
+        self.read_state()
+        raise TaskError('name: container %s ended (%s) with no OOM event seen'
+                        % (self.container_id, self.status_of(self.last_state)))
