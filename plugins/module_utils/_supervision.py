@@ -50,6 +50,15 @@ _UNIT_SAFE = re.compile(r'[A-Za-z0-9_.-]')
 _PLAIN_ARGUMENT = re.compile(r'[A-Za-z0-9_@+=:,./-]+')
 
 
+def real_root(root):
+    """The root as a path, whatever its spelling; a root no path can be (a NUL in it) as given: the
+    runtime options' check refuses it, with its own message, before anything reads it."""
+    try:
+        return os.path.realpath(root)
+    except ValueError:
+        return root
+
+
 def systemd_booted():
     """Whether systemd is PID 1 here (sd_booted(3) looks for the same folder)."""
     return os.path.isdir('/run/systemd/system')
@@ -62,14 +71,14 @@ def unit_name(root, container_id):
     root's hash keeps containers of the same id in two roots apart.
     """
     escaped = ''.join(char if _UNIT_SAFE.match(char) else '\\x%02x' % ord(char) for char in container_id)
-    root_hash = hashlib.sha256(os.path.realpath(root).encode('utf-8')).hexdigest()[:8]
+    root_hash = hashlib.sha256(real_root(root).encode('utf-8', 'surrogateescape')).hexdigest()[:8]
     return 'oci-runc-%s-%s.service' % (escaped, root_hash)
 
 
 def runtime_directory(root, container_id):
     """The unit's folder under /run for the default pid file: no escapes, which systemd reads in this
     setting and not in PIDFile=."""
-    key = hashlib.sha256(('%s\0%s' % (os.path.realpath(root), container_id)).encode('utf-8')).hexdigest()[:16]
+    key = hashlib.sha256(('%s\0%s' % (real_root(root), container_id)).encode('utf-8', 'surrogateescape')).hexdigest()[:16]
     return 'oci-runc-%s' % key
 
 
@@ -144,7 +153,7 @@ def render(container_id, root, runtime_command, bundle, pid_file, restart, resta
 
     run = ['run', '--detach', '--pid-file', pid_file, '--bundle', bundle] + list(run_flags) + [container_id]
     # The root as a path, whatever its spelling (/var/run/runc is /run/runc).
-    root = os.path.realpath(root)
+    root = real_root(root)
     intent = hashlib.sha256(json.dumps([container_id, root, run, stdout_path, stderr_path]).encode('utf-8'))
     mounts = [bundle] + [path for path in (stdout_path, stderr_path) if path]
     lines = [
