@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     DeleteOptions,
     ProcessIO,
     RuncError,
+    subcommand_of,
 )
 
 
@@ -37,10 +39,13 @@ def signal_label(number):
 
 
 def guard(params):
-    """Why the job is skipped (creates exists, removes does not), as ansible.builtin.command says it; or None."""
-    if params['creates'] and os.path.exists(params['creates']):
+    """Why the job is skipped (creates exists, removes does not), as ansible.builtin.command says it; or None.
+
+    Both are glob patterns, as the command module's are.
+    """
+    if params['creates'] and glob.glob(params['creates']):
         return 'skipped, since %s exists' % params['creates']
-    if params['removes'] and not os.path.exists(params['removes']):
+    if params['removes'] and not glob.glob(params['removes']):
         return 'skipped, since %s does not exist' % params['removes']
     return None
 
@@ -64,7 +69,7 @@ class JobManager(ContainerManager):
         super().__init__(self.item_module)
 
     def failing_option(self, error):
-        return 'bundle' if error.argv and 'run' in error.argv else super().failing_option(error)
+        return 'bundle' if subcommand_of(error.argv or []) == 'run' else super().failing_option(error)
 
     def validate(self):
         super().validate()
@@ -77,6 +82,11 @@ class JobManager(ContainerManager):
         return not self.check_mode
 
     def manage(self):
+        if current_state(self.runc, self.container_id) is not None:
+            # Again under the lock: a task that held it first may have made a container of that id.
+            raise TaskError('name: container %s exists in %s already; runc_run runs a container of its own and '
+                            'never deletes one it did not make: give another name, or none'
+                            % (self.container_id, self.root))
         if self.check_mode:
             return dict(changed=False, skipped=True, name=self.container_id, actions=[],
                         msg='the job would run (check mode runs nothing)')
@@ -94,13 +104,20 @@ class JobManager(ContainerManager):
     def run_job(self):
         params = self.job_params
         folder = tempfile.mkdtemp(prefix='runc-run-')   # 0700: the output may hold what is not for others
+        self.made = False
         try:
             io = ProcessIO(stdout_path=os.path.join(folder, 'stdout'), stderr_path=os.path.join(folder, 'stderr'))
-            options = CreateOptions(io=io, keep=params['keep'], **flag_values(RUN, 'run', params))
+            # runc writes the pid file only once it made the container: the proof that the container is this
+            # job's, and never one that took the id first (runc run then fails, and nothing is deleted).
+            pid_file = os.path.join(folder, 'pid')
+            options = CreateOptions(io=io, keep=params['keep'], pid_file=pid_file, **flag_values(RUN, 'run', params))
             log_file = os.path.join(folder, 'runtime.log')
             started = time.monotonic()
             process, argv = self.runc.run_process(self.container_id, self.bundle, options, log_file)
-            timed_out = self.wait(process)
+            try:
+                stopped = self.wait(process, pid_file)
+            finally:
+                self.made = os.path.exists(pid_file)
             duration = time.monotonic() - started
             with open(log_file, 'rb') as stream:
                 runtime_errors = log_error_messages(stream.read().decode('utf-8', 'replace'))
@@ -111,56 +128,66 @@ class JobManager(ContainerManager):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self.remove_unless_kept()
-        result = dict(changed=True, name=self.container_id, rc=process.returncode, duration=round(duration, 3),
+        # 128 + the signal, as a shell says it, for a runc that had to be killed itself.
+        rc = process.returncode if process.returncode >= 0 else 128 - process.returncode
+        result = dict(changed=True, name=self.container_id, rc=rc, duration=round(duration, 3),
                       stdout=outputs['stdout'], stderr=outputs['stderr'],
                       stdout_lines=outputs['stdout'].splitlines(), stderr_lines=outputs['stderr'].splitlines(),
-                      timed_out=timed_out, kept=bool(params['keep']), actions=self.actions(),
+                      timed_out=stopped is not None, kept=bool(params['keep']), actions=self.actions(),
                       container=None)
         if params['keep']:
             state = current_state(self.runc, self.container_id)
             result['container'] = {key: state.get(key) for key in ('id', 'pid', 'status', 'bundle', 'created')} \
                 if state else None
-        if runtime_errors and not timed_out:
+        if runtime_errors and stopped is None:
             raise RuncError('%s failed: %s' % (os.path.basename(self.runc.command), '; '.join(runtime_errors)),
                             argv=argv, exit_status=process.returncode, stdout=outputs['stdout'],
                             stderr=outputs['stderr'], runc_message='; '.join(runtime_errors))
-        if timed_out:
-            result.update(failed=True, msg='timeout: the job ran longer than %s seconds; its container was stopped '
-                          '(%s, then SIGKILL after %s seconds)%s'
-                          % (params['timeout'], signal_label(self.kill_signal), params['stop_timeout'],
-                             '' if params['keep'] else ' and deleted'))
-        elif process.returncode != 0 and params['check_rc']:
-            result.update(failed=True, msg='non-zero return code %d' % process.returncode)
+        if stopped is not None:
+            result.update(failed=True, msg='timeout: the job ran longer than %s seconds; %s'
+                          % (params['timeout'], stopped))
+        elif rc != 0 and params['check_rc']:
+            result.update(failed=True, msg='non-zero return code %d' % rc)
         return result
 
-    def wait(self, process):
-        """Wait for runc run to end; past the timeout, stop the container. Returns whether it timed out."""
+    def wait(self, process, pid_file):
+        """Wait for runc run to end; past the timeout, stop the job. None, or what stopping it took."""
         timeout = self.job_params['timeout'] or None
         try:
             process.wait(timeout=timeout)
-            return False
+            return None
         except subprocess.TimeoutExpired:
-            self.stop_job(process)
-            return True
+            return self.stop_job(process, pid_file)
         except BaseException:
             # Interrupted: the container goes with the task, never left running unseen.
-            self.stop_job(process)
+            self.stop_job(process, pid_file)
             raise
 
-    def stop_job(self, process):
-        """kill_signal, stop_timeout, then SIGKILL to every process of the container; runc run then ends."""
+    def stop_job(self, process, pid_file):
+        """kill_signal, stop_timeout, then SIGKILL to every process of the container; runc run then ends.
+
+        A container still being made is waited for first (a signal would find nothing to stop).
+        """
+        params = self.job_params
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
+        while process.poll() is None and not os.path.exists(pid_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        how = 'runc was killed before it made the container'
+        if process.poll() is None and os.path.exists(pid_file):
+            stop(self.runc, self.container_id, self.kill_signal, params['stop_timeout'], kill_all=True)
+            how = 'its container was stopped (%s, then SIGKILL after %s seconds)' % (
+                signal_label(self.kill_signal), params['stop_timeout'])
         try:
-            stop(self.runc, self.container_id, self.kill_signal, self.job_params['stop_timeout'], kill_all=True)
-        finally:
-            try:
-                process.wait(timeout=KILL_GRACE_SECONDS + self.job_params['stop_timeout'])
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.wait(timeout=KILL_GRACE_SECONDS + params['stop_timeout'])
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        return how + ('' if params['keep'] else ' and deleted')
 
     def remove_unless_kept(self):
-        """Without keep, no container is left: runc run deletes it, and whatever it left is deleted here."""
-        if self.job_params['keep']:
+        """Without keep, no container of this job is left: runc run deletes it, and what it left is deleted
+        here; a container of that id this job did not make (no pid file of its own) is never touched."""
+        if self.job_params['keep'] or not getattr(self, 'made', False):
             return
         state = current_state(self.runc, self.container_id)
         if state is not None:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-import signal
+import json
+import os
+import select
 import time
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError
@@ -18,10 +20,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 CONDITIONS = ('status', 'oom', 'memory_above', 'pids_above')
 # How often runc state is read while waiting for a status, at most (a status change is cheap to see).
 STATUS_POLL_SECONDS = 0.1
-
-
-class WaitTimeout(Exception):
-    """The time to wait is up (raised by the alarm while reading runc events)."""
 
 
 def state_facts(state):
@@ -122,33 +120,60 @@ class Waiter:
         return self.wait_for_stat('the number of processes', lambda stats: (stats.get('pids') or {}).get('current'))
 
     def wait_for_oom(self):
-        """Stream runc events until an oom event; the alarm bounds the wait, however long a read blocks."""
+        """Read runc events until an oom event; between events, the container's status is read too.
+
+        A container that stops without one gets one more interval (at least a second) for the event to
+        arrive, then the wait fails: an OOM kill announces itself before the container ends.
+        """
         state = self.read_state()
         if state is None or state['status'] == 'stopped':
             raise TaskError('name: container %s is %s: no OOM event can come any more'
                             % (self.container_id, self.status_of(state)))
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise self.timed_out('an OOM event')
-
-        def on_alarm(signum, frame):
-            raise WaitTimeout()
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, remaining)
-        events = self.runc.events(self.container_id, self.params['interval'])
+        process, _argv = self.runc.events_process(self.container_id, self.params['interval'])
+        pending = b''
+        grace_until = None
         try:
-            for event in events:
-                if event.get('type') == 'oom':
-                    return event
-        except WaitTimeout:
-            self.read_state()
-            raise self.timed_out('an OOM event')
-        except RuncError:
-            pass   # runc events ends with an error when the container goes: said below
+            while True:
+                now = time.monotonic()
+                if now >= self.deadline:
+                    raise self.timed_out('an OOM event')
+                readable, _w, _x = select.select([process.stdout], [], [],
+                                                 min(self.params['interval'], self.deadline - now))
+                if readable:
+                    chunk = os.read(process.stdout.fileno(), 65536)
+                    pending += chunk
+                    *lines, pending = pending.split(b'\n')
+                    for line in lines:
+                        if oom_event(line):
+                            return oom_event(line)
+                    if not chunk:
+                        # runc events ended: the container is gone; what it printed last was read above.
+                        self.read_state()
+                        raise self.ended_without_oom()
+                # Between events and after each: a container that stopped may send none any more.
+                if grace_until is None:
+                    state = self.read_state()
+                    if state is None or state['status'] == 'stopped':
+                        grace_until = time.monotonic() + max(1.0, self.params['interval'])
+                elif time.monotonic() >= grace_until:
+                    self.read_state()
+                    raise self.ended_without_oom()
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-            events.close()
-        self.read_state()
-        raise TaskError('name: container %s ended (%s) with no OOM event seen'
-                        % (self.container_id, self.status_of(self.last_state)))
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
+
+
+    def ended_without_oom(self):
+        return TaskError('name: container %s ended (%s) with no OOM event seen'
+                         % (self.container_id, self.status_of(self.last_state)))
+
+
+def oom_event(line):
+    """The event of a line of runc events when it is an oom one, else None."""
+    try:
+        event = json.loads(line.decode('utf-8', 'replace'))
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and event.get('type') == 'oom' else None

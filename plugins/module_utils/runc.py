@@ -856,6 +856,15 @@ class Runc(_Fields):
         process = self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
         return self._event_stream(process, argv, container_id)
 
+    def events_process(self, container_id, interval):
+        """Start ``runc events`` and return (process, argv): for a caller that reads its stdout with its own
+        deadline (select), where the events() generator would block."""
+        validate_container_id(container_id)
+        if not interval or interval <= 0:
+            raise RuncError('invalid events interval %r: it must be positive' % (interval,))
+        argv = self.argv('events', '--interval', '%dms' % max(1, int(round(interval * 1000))), container_id)
+        return self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.DEVNULL), argv
+
     def _event_stream(self, process, argv, container_id):
         finished = False
         try:

@@ -70,10 +70,14 @@ options:
     type: bool
     default: true
   creates:
-    description: A path that, when it exists, means the job was done already; the task then skips it.
+    description:
+      - A path (a glob pattern) that, when it exists, means the job was done already; the task then skips it.
+      - Give an absolute path; a relative one is relative to the module's working folder on the host.
     type: path
   removes:
-    description: A path that, when it does not exist, means the job has nothing to do; the task then skips it.
+    description:
+      - A path (a glob pattern) that, when nothing matches it, means the job has nothing to do; the task then
+        skips it.
     type: path
   no_pivot:
     description: Do not use pivot_root to jail the process (C(--no-pivot)).
@@ -92,7 +96,10 @@ options:
     default: true
 notes:
   - The exit status is the container process's own; a process killed by a signal gives 128 plus the signal's number.
-  - The output is returned exactly as the process wrote it (decoded as UTF-8), trailing newlines included.
+  - The output is returned as the process wrote it, trailing newlines included, decoded as UTF-8 (bytes that
+    are not UTF-8 become U+FFFD).
+  - Only the module's O(timeout) stops a job on the host; ansible's task C(timeout) or a kill of the module
+    stops it too (the container is stopped and deleted), but Ctrl-C on the controller does not reach it.
 seealso:
   - module: oci_runtime.runc.runc_container
   - module: oci_runtime.runc.runc_wait
@@ -172,11 +179,17 @@ actions:
   elements: list
 '''
 
+import signal
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import RUN, argument_spec
 from ansible_collections.oci_runtime.runc.plugins.module_utils._run import JobManager, guard
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options import runtime_option_problem
+
+
+def interrupted(number, frame):
+    raise SystemExit('signal %d' % number)
 
 
 def main():
@@ -188,7 +201,16 @@ def main():
     if skipped:
         module.exit_json(changed=False, skipped=True, msg=skipped, stdout=skipped, rc=0, actions=[])
     manager = JobManager(module)
-    result = manager.outcome()
+    # A stop of the module (ansible's own timeout, a kill) stops the job too; never a container left unseen.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, interrupted)
+    try:
+        result = manager.outcome()
+    except (KeyboardInterrupt, SystemExit) as error:
+        module.fail_json(msg='interrupted (%s): the job %s was stopped%s' % (
+            error or type(error).__name__, manager.container_id,
+            '' if module.params['keep'] else ' and deleted'), changed=True, name=manager.container_id,
+            actions=manager.actions())
     for warning in manager.item_module.warnings:
         module.warn(warning)
     if result.pop('failed', False):
