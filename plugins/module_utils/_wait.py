@@ -143,9 +143,8 @@ class Waiter:
                     chunk = os.read(process.stdout.fileno(), 65536)
                     pending += chunk
                     *lines, pending = pending.split(b'\n')
-                    for line in lines:
-                        if oom_event(line):
-                            return oom_event(line)
+                    for event in filter(None, map(oom_event, lines)):
+                        return event
                     if not chunk:
                         # runc events ended: the container is gone; what it printed last was read above.
                         self.read_state()
@@ -163,7 +162,6 @@ class Waiter:
                 process.kill()
             process.wait()
             process.stdout.close()
-
 
     def ended_without_oom(self):
         return TaskError('name: container %s ended (%s) with no OOM event seen'
