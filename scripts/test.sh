@@ -194,12 +194,15 @@ PY
       || { echo "ansible-builder introspect: no $wanted from oci_runtime.runc" >&2; return 1; }
   done
   # An execution environment that installs the built collection (the tarball goes into the context).
+  local tarball
+  tarball=$(ls "$BUILD"/dist/oci_runtime-runc-*.tar.gz) || return 1
   rm -rf "$context" "$BUILD/ee"
   mkdir -p "$BUILD/ee"
-  sed "s|@TARBALL@|$(ls "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|; s|@TARBALL_NAME@|$(basename "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|" \
-    "$TOP/tests/ee/execution-environment.yml" > "$BUILD/ee/execution-environment.yml"
-  cp "$TOP/tests/ee/requirements.yml" "$BUILD/ee/requirements.yml"
-  sed -i "s|@TARBALL_NAME@|$(basename "$BUILD"/dist/oci_runtime-runc-*.tar.gz)|" "$BUILD/ee/requirements.yml"
+  local template
+  for template in execution-environment.yml requirements.yml; do
+    sed "s|@TARBALL@|$tarball|; s|@TARBALL_NAME@|$(basename "$tarball")|" "$TOP/tests/ee/$template" \
+      > "$BUILD/ee/$template"
+  done
   (cd "$BUILD/ee" && "$DOCS_VENV/bin/ansible-builder" create -f execution-environment.yml --context "$context") \
     && ls "$context"/_build/collections/oci_runtime-runc-*.tar.gz \
     && grep -q '^jsonschema' "$context/_build/requirements.txt" && grep -q '^runc ' "$context/_build/bindep.txt" \

@@ -45,7 +45,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     marked_for,
     remove_tree,
 )
-from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, state_facts
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, flag_values
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import PREFIX, Record, file_key
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
@@ -783,8 +783,7 @@ class CheckpointManager(ContainerTask):
         after = current_state(self.runc, self.container_id) if self.changed and not self.check_mode else before
         result = dict(changed=self.changed, actions=self.actions(), image_path=self.image_path,
                       image_complete=image_is_complete(self.image_path), criu=self.criu,
-                      container=None if after is None else {key: after.get(key) for key in
-                                                            ('id', 'pid', 'status', 'bundle', 'created')})
+                      container=state_facts(after))
         if self.module._diff:
             checkpointing = self.changed and self.params['state'] == 'checkpointed'
             result['diff'] = dict(

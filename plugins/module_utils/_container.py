@@ -275,6 +275,10 @@ class ContainerManager(ContainerTask):
         except (OSError, ValueError) as error:
             raise TaskError('bundle: cannot read %s: %s' % (path, error))
 
+    def disk_config_of(self, state):
+        """The config.json of the bundle an existing container runs from (None without one)."""
+        return self.read_config(state['bundle']) if state and state.get('bundle') else None
+
     def option_of_path(self, filename):
         # The unit file and the record kept beside it are the restart option's.
         if filename and filename.startswith((UNIT_DIR + os.sep, RECORD_DIR + os.sep)):
@@ -562,10 +566,8 @@ class ContainerManager(ContainerTask):
                 self.take_down_network_quietly()
         else:
             outcome = 'the previous container was made again as it was (%s)' % old_state['status']
-        if isinstance(error, OSError):
-            return TaskError('%s: %s; %s' % (self.option_of_path(error.filename), error, outcome))
-        if isinstance(error, TaskError):
-            return TaskError('%s; %s' % (error, outcome))
+        if isinstance(error, (OSError, TaskError)):
+            return TaskError('%s; %s' % (self.described(error), outcome))
         return RuncError('%s; %s' % (error, outcome), argv=error.argv, exit_status=error.exit_status,
                          stdout=error.stdout, stderr=error.stderr, runc_message=error.runc_message)
 
@@ -844,7 +846,7 @@ class ContainerManager(ContainerTask):
         if state and self.params['kill_signal'] is None and self.image_base is None and state.get('bundle'):
             # A task without bundle (state=absent, say) stops the container as its image asks.
             self.kill_signal = self.stop_signal(image_config_of(state['bundle']))
-        disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        disk_config = self.disk_config_of(state)
         known = self.known_config(state, disk_config) if state else None
         desired_existing = self.desired_for_existing(known) if state and self.params['state'] != 'absent' else None
         same_bundle = not self.bundle or (state and os.path.realpath(state.get('bundle') or '') == self.bundle)
@@ -910,7 +912,7 @@ class ContainerManager(ContainerTask):
                 raise TaskError('recreate: container %s would be made again (%s) and recreate is never'
                                 % (self.container_id, reason))
             self.recreate_reasons.append(reason)
-        before_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        before_config = self.disk_config_of(state)
         was_active = supervisor.active
         was_enabled = supervisor.shown.get('UnitFileState') == 'enabled'
         supervisor.remove()
@@ -929,9 +931,7 @@ class ContainerManager(ContainerTask):
                 outcome = supervisor.reinstate(was_active, was_enabled)
             else:
                 outcome = 'unit %s stays removed: a container of that id exists' % supervisor.name
-            message = error if not isinstance(error, OSError) else '%s: %s' % (self.option_of_path(error.filename),
-                                                                               error)
-            raise TaskError('%s; %s' % (message, outcome))
+            raise TaskError('%s; %s' % (self.described(error), outcome))
         if 'diff' in result:
             result['diff']['before'].update(status=state['status'] if state else 'absent',
                                             config=self.shown(before_config))
@@ -946,7 +946,7 @@ class ContainerManager(ContainerTask):
         unit_record = Record(self.root, self.container_id, path=supervisor.record_path)
         if run_by_unit:
             self.record = unit_record
-        disk_config = self.read_config(state['bundle']) if state and state.get('bundle') else None
+        disk_config = self.disk_config_of(state)
         known = self.known_config(state, disk_config) if state else None
         desired_existing = self.desired_for_existing(known) if state else None
         before_config = (known.config if known else None) or disk_config or self.read_config()
@@ -977,7 +977,7 @@ class ContainerManager(ContainerTask):
             if wanted == 'running':
                 new_container = self.start_unit(state, run_by_unit, was_enabled)
             else:
-                self.stop_unit(was_enabled)
+                self.stop_unit()
             final_state = None if self.check_mode else current_state(self.runc, self.container_id)
             if wanted == 'stopped' and final_state is not None:
                 # ExecStopPost could not delete it (its time ran out, say): the container is the unit's, ours.
@@ -994,8 +994,7 @@ class ContainerManager(ContainerTask):
             # config.json first: the unit put back starts the container from it.
             self.restore_config()
             outcome = supervisor.put_back(was_active=run_by_unit, was_enabled=was_enabled)
-            message = '%s; %s' % (error if not isinstance(error, OSError) else '%s: %s' % (
-                self.option_of_path(error.filename), error), outcome)
+            message = '%s; %s' % (self.described(error), outcome)
             if replaced is not None:
                 raise self.roll_back(replaced, known, TaskError(message))
             raise TaskError(message)
@@ -1047,10 +1046,10 @@ class ContainerManager(ContainerTask):
             self.simple('resume')
         return False
 
-    def stop_unit(self, was_enabled):
+    def stop_unit(self):
         """Stop and disable the unit: its ExecStopPost deletes the container."""
         supervisor = self.supervisor
-        if was_enabled or supervisor.shown.get('UnitFileState') not in ('disabled', '', None):
+        if supervisor.enabled:
             supervisor.step('disable', supervisor.name)
         if supervisor.active:
             supervisor.step('stop', supervisor.name)

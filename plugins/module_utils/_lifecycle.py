@@ -31,6 +31,11 @@ def current_state(runc, container_id):
         raise
 
 
+def state_facts(state):
+    """What a module returns about a container in a few words (None when it does not exist)."""
+    return None if state is None else {key: state.get(key) for key in ('id', 'pid', 'status', 'bundle', 'created')}
+
+
 def wait_for_status(runc, container_id, statuses, timeout):
     """Poll until the container's status is one of statuses; returns its state (None if gone)."""
     deadline = time.monotonic() + timeout

@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -17,7 +16,12 @@ import uuid
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._container import ContainerManager
 from ansible_collections.oci_runtime.runc.plugins.module_utils._containers import ItemModule
-from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import KILL_GRACE_SECONDS, current_state, stop
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import (
+    KILL_GRACE_SECONDS,
+    current_state,
+    state_facts,
+    stop,
+)
 from ansible_collections.oci_runtime.runc.plugins.module_utils._option import CONTAINER, RUN
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import flag_values, rows, writes_config
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import log_error_messages
@@ -27,15 +31,9 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
     DeleteOptions,
     ProcessIO,
     RuncError,
+    signal_name,
     subcommand_of,
 )
-
-
-def signal_label(number):
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return 'signal %d' % number
 
 
 def guard(params):
@@ -136,9 +134,7 @@ class JobManager(ContainerManager):
                       timed_out=stopped is not None, kept=bool(params['keep']), actions=self.actions(),
                       container=None)
         if params['keep']:
-            state = current_state(self.runc, self.container_id)
-            result['container'] = {key: state.get(key) for key in ('id', 'pid', 'status', 'bundle', 'created')} \
-                if state else None
+            result['container'] = state_facts(current_state(self.runc, self.container_id))
         if runtime_errors and stopped is None:
             raise RuncError('%s failed: %s' % (os.path.basename(self.runc.command), '; '.join(runtime_errors)),
                             argv=argv, exit_status=process.returncode, stdout=outputs['stdout'],
@@ -176,7 +172,7 @@ class JobManager(ContainerManager):
         if process.poll() is None and os.path.exists(pid_file):
             stop(self.runc, self.container_id, self.kill_signal, params['stop_timeout'], kill_all=True)
             how = 'its container was stopped (%s, then SIGKILL after %s seconds)' % (
-                signal_label(self.kill_signal), params['stop_timeout'])
+                signal_name(self.kill_signal) or 'signal %d' % self.kill_signal, params['stop_timeout'])
         try:
             process.wait(timeout=KILL_GRACE_SECONDS + params['stop_timeout'])
         except subprocess.TimeoutExpired:

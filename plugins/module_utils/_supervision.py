@@ -18,11 +18,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import write_atomically
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
+from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import signal_name
 
 UNIT_DIR = '/etc/systemd/system'
 # The first line of every unit the collection writes: without it a unit file is somebody else's.
@@ -114,14 +114,12 @@ def quote_text(text):
     return text.replace('%', '%%')
 
 
-def signal_name(number):
-    """The name systemd takes for a signal number; only numbers systemd can name."""
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
-            return 'SIGRTMIN+%d' % (number - signal.SIGRTMIN)
+def unit_signal(number):
+    """The name systemd takes for a signal number (KillSignal=); a number without one is refused."""
+    name = signal_name(number)
+    if name is None:
         raise TaskError('kill_signal: signal %d has no name systemd takes (KillSignal=)' % number)
+    return name
 
 
 def seconds(value):
@@ -182,7 +180,7 @@ def render(container_id, root, runtime_command, bundle, pid_file, restart, resta
         'ExecStopPost=%s' % runtime('delete', container_id),
         'Restart=%s' % restart,
         'RestartSec=%s' % seconds(restart_sec),
-        'KillSignal=%s' % (signal_name(kill_signal) if stop_timeout > 0 else 'SIGKILL'),
+        'KillSignal=%s' % (unit_signal(kill_signal) if stop_timeout > 0 else 'SIGKILL'),
         'TimeoutStopSec=%s' % seconds(max(stop_timeout, 1.0)),
         # Each stream to its own file, or to the journal: never one into the other's file.
         'StandardOutput=%s' % ('append:%s' % quote_text(stdout_path) if stdout_path else 'journal'),
@@ -409,6 +407,11 @@ class Supervisor:
     def active(self):
         return (self.shown or {}).get('ActiveState') in ACTIVE_STATES
 
+    @property
+    def enabled(self):
+        """Whether the unit starts at boot, or is linked in any other way disable undoes."""
+        return (self.shown or {}).get('UnitFileState') not in ('disabled', '', None)
+
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""
         return bool(state) and self.active and bool(state.get('pid')) and \
@@ -441,10 +444,10 @@ class Supervisor:
         """Stop, disable and remove the unit (only ever one of ours), and the record kept for it."""
         if not self.ours:
             return
-        shown = self.shown if self.shown is not None else self.show()
-        if shown.get('ActiveState') in ACTIVE_STATES:
+        # validate read the unit's states: a unit of ours is always one the task deals with.
+        if self.active:
             self.step('stop', self.name)
-        if shown.get('UnitFileState') not in ('disabled', '', None):
+        if self.enabled:
             self.step('disable', self.name)
         self.report(['rm', self.path])
         if not self.check_mode:
@@ -454,7 +457,7 @@ class Supervisor:
             except FileNotFoundError:
                 pass
         self.step('daemon-reload')
-        if shown.get('ActiveState') == 'failed':
+        if self.shown.get('ActiveState') == 'failed':
             self.step('reset-failed', self.name)
 
     def put_back(self, was_active, was_enabled):
@@ -465,12 +468,11 @@ class Supervisor:
         """
         problems = []
 
-        def attempt(*args, quiet=False):
+        def attempt(*args):
             try:
                 self.systemctl.run(*args)
             except TaskError as error:
-                if not quiet:
-                    problems.append(str(error))
+                problems.append(str(error))
 
         try:
             if self.text_before is None:
@@ -480,13 +482,13 @@ class Supervisor:
                     os.unlink(self.path)
                     attempt('daemon-reload')
                     # Forgets a failed start; systemd may have forgotten the unit already.
-                    attempt('reset-failed', self.name, quiet=True)
+                    self.quietly('reset-failed', self.name)
             else:
                 if self.text is not None and self.text != self.text_before:
                     write_atomically(self.path, self.text_before, mode=0o644, prefix='.%s.' % self.name)
                     attempt('daemon-reload')
                 attempt('enable' if was_enabled else 'disable', self.name)
-                attempt('reset-failed', self.name, quiet=True)
+                self.quietly('reset-failed', self.name)
                 if was_active:
                     attempt('start', self.name)
                 else:

@@ -98,6 +98,12 @@ class ContainerTask:
     def manage(self):
         raise NotImplementedError
 
+    def described(self, error):
+        """An error as a message: a file's error names the option the file belongs to."""
+        if isinstance(error, OSError):
+            return '%s: %s' % (self.option_of_path(error.filename), error)
+        return str(error)
+
     def finish(self, lock):
         """Last words under the lock, once manage() succeeded."""
 
@@ -137,7 +143,7 @@ class ContainerTask:
             return self.failure(runtime_fault(error, self.failing_option(error)), **error_result(error))
         except OSError as error:
             # A file the task reads or writes: name the option it came from.
-            return self.failure('%s: %s' % (self.option_of_path(error.filename), error))
+            return self.failure(self.described(error))
         return result
 
     def run(self):

@@ -12,7 +12,7 @@ import select
 import time
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._config_merge import ConfigError
-from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, state_facts
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options_resources import parse_size
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError, checked_id
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
@@ -20,10 +20,6 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncE
 CONDITIONS = ('status', 'oom', 'memory_above', 'pids_above')
 # How often runc state is read while waiting for a status, at most (a status change is cheap to see).
 STATUS_POLL_SECONDS = 0.1
-
-
-def state_facts(state):
-    return None if state is None else {key: state.get(key) for key in ('id', 'pid', 'status', 'bundle', 'created')}
 
 
 class Waiter:

@@ -115,6 +115,16 @@ def validate_container_id(container_id):
     return container_id
 
 
+def signal_name(number):
+    """The name of a signal number of this host (SIGRTMIN+n for a realtime one); None for a number without one."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            return 'SIGRTMIN+%d' % (number - signal.SIGRTMIN)
+        return None
+
+
 def parse_signal(value):
     """Turn 9, "9", "KILL", "SIGKILL" or "SIGRTMIN+3" into a signal number of this host."""
     if isinstance(value, bool):
@@ -847,23 +857,19 @@ class Runc(_Fields):
         a runtime that exits with an error raises RuncError after its last
         event. Closing the generator stops the runtime.
         """
+        process, argv = self.events_process(container_id, interval, stderr=subprocess.PIPE)
+        return self._event_stream(process, argv, container_id)
+
+    def events_process(self, container_id, interval, stderr=subprocess.DEVNULL):
+        """Start ``runc events`` and return (process, argv): for a caller that reads its stdout with its own
+        deadline (select), where the events() generator would block."""
         validate_container_id(container_id)
         if not interval or interval <= 0:
             raise RuncError('invalid events interval %r: it must be positive' % (interval,))
         # Go durations carry sub-second intervals that whole seconds would lose.
         milliseconds = max(1, int(round(interval * 1000)))
         argv = self.argv('events', '--interval', '%dms' % milliseconds, container_id)
-        process = self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
-        return self._event_stream(process, argv, container_id)
-
-    def events_process(self, container_id, interval):
-        """Start ``runc events`` and return (process, argv): for a caller that reads its stdout with its own
-        deadline (select), where the events() generator would block."""
-        validate_container_id(container_id)
-        if not interval or interval <= 0:
-            raise RuncError('invalid events interval %r: it must be positive' % (interval,))
-        argv = self.argv('events', '--interval', '%dms' % max(1, int(round(interval * 1000))), container_id)
-        return self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, subprocess.DEVNULL), argv
+        return self._popen('events', argv, subprocess.DEVNULL, subprocess.PIPE, stderr), argv
 
     def _event_stream(self, process, argv, container_id):
         finished = False

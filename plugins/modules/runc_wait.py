@@ -130,7 +130,8 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runtime_options 
     runtime_option_problem,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
-from ansible_collections.oci_runtime.runc.plugins.module_utils._wait import Waiter, state_facts
+from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import state_facts
+from ansible_collections.oci_runtime.runc.plugins.module_utils._wait import Waiter
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
 
 

@@ -163,8 +163,13 @@ boot() {
     "/ocirunc-systemd-$name" > "$bundle/config.json"
   mkdir -p "$SYSTEMD_ROOT"
   runc --root "$SYSTEMD_ROOT" delete --force "testhost-$name" 2>/dev/null || true
-  # Detached, and off pipes: the console goes to a file.
-  runc --root "$SYSTEMD_ROOT" run --detach --bundle "$bundle" "testhost-$name" \
+  run_host "$name"
+}
+
+# The host's container, booting: detached, and off pipes (the console goes to a file).
+run_host() {
+  local dir="$BASE/$1"
+  runc --root "$SYSTEMD_ROOT" run --detach --bundle "$dir/bundle" "testhost-$1" \
     </dev/null >>"$dir/console.log" 2>&1 || { tail -20 "$dir/console.log" >&2; exit 1; }
 }
 
@@ -187,8 +192,7 @@ reboot() {
   for name in "$@"; do
     [[ -f $BASE/$name/bundle/config.json ]] || { echo "testhosts: $name is no systemd host" >&2; exit 1; }
     halt "$name"
-    runc --root "$SYSTEMD_ROOT" run --detach --bundle "$BASE/$name/bundle" "testhost-$name" \
-      </dev/null >>"$BASE/$name/console.log" 2>&1 || { tail -20 "$BASE/$name/console.log" >&2; exit 1; }
+    run_host "$name"
   done
 }
 

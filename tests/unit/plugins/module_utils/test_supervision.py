@@ -92,9 +92,9 @@ def test_stdout_alone_never_takes_stderr_with_it():
 
 
 def test_signals_systemd_cannot_name_are_refused():
-    assert supervision.signal_name(signal.SIGRTMIN + 2) == 'SIGRTMIN+2'
+    assert supervision.unit_signal(signal.SIGRTMIN + 2) == 'SIGRTMIN+2'
     with pytest.raises(TaskError, match='^kill_signal: signal 32 has no name'):
-        supervision.signal_name(32)
+        supervision.unit_signal(32)
 
 
 def test_arguments_are_quoted_for_systemd():
