@@ -51,9 +51,22 @@ count_units() {
 }
 
 # OCI_RUNC_TARGETS (space separated) limits the gate to those targets.
+# Every target removes the playground setup_runc_tests made (its cleanup.yml): one left in /tmp
+# fails the gate, as a target that forgot would otherwise fill a machine's /tmp unseen.
 gate_integration() {
+  local before left status=0
+  before=$(playgrounds)
   # shellcheck disable=SC2086
-  ansible-test integration --local --python "$PYTHON_VERSION" --color no ${OCI_RUNC_TARGETS:-}
+  ansible-test integration --local --python "$PYTHON_VERSION" --color no ${OCI_RUNC_TARGETS:-} || status=$?
+  left=$(comm -13 <(printf '%s\n' "$before") <(playgrounds))
+  if [[ -n $left ]]; then
+    echo "integration: playgrounds left behind: $left" >&2
+    return 1
+  fi
+  return $status
+}
+playgrounds() {
+  find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'oci-runc-it-*' -type d | sort
 }
 count_integration() {
   local targets pytest_summary tasks
@@ -292,6 +305,7 @@ count_docs() {
 }
 
 summary=()
+failed_gates=()
 status=0
 for gate in "${gates[@]}"; do
   if [[ " ${all_gates[*]} " != *" $gate "* ]]; then
@@ -306,10 +320,16 @@ for gate in "${gates[@]}"; do
   else
     result=FAIL
     status=1
+    failed_gates+=("$gate")
   fi
   summary+=("$(printf '%-12s %-5s %5ss  %s' "$gate" "$result" "$((SECONDS - started))" "$(count_gate "$gate" "$log")")")
 done
 
 say "summary"
 printf '%s\n' "${summary[@]}"
+# CI keeps the end of the output only: say there why each failed gate failed.
+for gate in "${failed_gates[@]}"; do
+  say "why $gate failed (log: $LOGS/$gate.log)"
+  python3 "$TOP/scripts/why_failed.py" "$LOGS/$gate.log" || true
+done
 exit $status
