@@ -8,9 +8,12 @@
 #   testhosts.sh reboot NAME [NAME ...]          stop a systemd host and boot it again
 #   testhosts.sh down NAME [NAME ...]            stop them and remove everything
 #   testhosts.sh check NAME [NAME ...]           list what is left; exit 1 if anything
+#   testhosts.sh running NAME                    exit 0 if the host is up and answers at its address
 #
 # Host NAME:N gets the address 10.213.0.N on the bridge ocirunc-br0
-# (10.213.0.1), which only this machine can reach. Its files live in
+# (10.213.0.1), which only this machine can reach. Without the bridge, the
+# machine's default route would carry a packet for 10.213.0.N away to
+# another network: ask `running` before contacting a host that may be down. Its files live in
 # /var/lib/oci-runtime-runc-testhosts/NAME; run-runc/ there is what the
 # host sees as /run/runc.
 #
@@ -136,7 +139,10 @@ add_link() {
   fi
 }
 
+# runc makes its --root when it is missing: never ask it of a root that is gone, or the
+# question leaves the folder that down removed.
 systemd_host_runs() {
+  [[ -d $SYSTEMD_ROOT ]] || return 1
   [[ $(runc --root "$SYSTEMD_ROOT" state "testhost-$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p') == running ]]
 }
 
@@ -176,6 +182,7 @@ run_host() {
 # Stop a systemd host as a shutdown would: systemd stops its units, then exits.
 halt() {
   local name=$1
+  [[ -d $SYSTEMD_ROOT ]] || return 0
   runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 || return 0
   # SIGRTMIN+4: systemd's poweroff.
   runc --root "$SYSTEMD_ROOT" kill "testhost-$name" 38 2>/dev/null || true
@@ -233,17 +240,28 @@ check() {
     [[ -e /run/netns/$(netns "$name") ]] && left+=("netns $(netns "$name")")
     ip link show "$(veth "$name")" >/dev/null 2>&1 && left+=("link $(veth "$name")")
     pgrep -f "$BASE/$name/sshd_config" >/dev/null && left+=("sshd of $name")
-    runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 && left+=("container testhost-$name")
+    [[ -d $SYSTEMD_ROOT ]] && runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 \
+      && left+=("container testhost-$name")
     [[ -e $BASE/$name ]] && left+=("folder $BASE/$name")
   done
   if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
     left+=("bridge $BRIDGE")
+  fi
+  # Empty once no systemd host runs: down removes it then.
+  if [[ -d $SYSTEMD_ROOT ]] && [[ -z $(ls -A "$SYSTEMD_ROOT") ]]; then
+    left+=("folder $SYSTEMD_ROOT")
   fi
   if ((${#left[@]})); then
     printf 'left: %s\n' "${left[@]}"
     return 1
   fi
   echo "nothing left"
+}
+
+# Up: its sshd or its systemd container runs, and the bridge that reaches it is there.
+running() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 && ip link show "$(veth "$1")" >/dev/null 2>&1 \
+    && { sshd_pid "$1" >/dev/null || systemd_host_runs "$1"; }
 }
 
 # Runs inside the host's new mount and UTS namespaces (see up).
@@ -263,6 +281,8 @@ case $command in
   reboot) reboot "$@" ;;
   down) down "$@" ;;
   check) check "$@" ;;
+  running) running "$1" ;;
   start-sshd) start_sshd "$@" ;;
-  *) echo "usage: $0 up PUBKEY NAME:N[:systemd]... | reboot NAME... | down NAME... | check NAME..." >&2; exit 2 ;;
+  *) echo "usage: $0 up PUBKEY NAME:N[:systemd]... | reboot NAME... | down NAME... | check NAME... | running NAME" >&2
+     exit 2 ;;
 esac
