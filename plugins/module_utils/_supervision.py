@@ -31,7 +31,7 @@ MARKER = '# Written by oci_runtime.runc (runc_container restart option); the nex
 RECORD_DIR = '/var/lib/oci-runtime-runc/units'
 # What systemctl show reports of a unit, in the module's result.
 SHOWN = ('LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'NRestarts', 'FragmentPath',
-         'Restart')
+         'Restart', 'NeedDaemonReload')
 # A unit with a process, or one about to have or lose it.
 ACTIVE_STATES = ('active', 'activating', 'deactivating', 'reloading')
 # The unit's policy when a task leaves restart and its companions unset for a new unit.
@@ -431,9 +431,14 @@ class Supervisor:
         self.systemctl.run(*args)
 
     def write(self):
-        """Write the unit when its text differs; returns whether it did (or would)."""
+        """Write the unit when its text differs, or have systemd read it; returns whether it did (or would)."""
         if self.text_before == self.text:
-            return False
+            if (self.shown or {}).get('NeedDaemonReload') != 'yes':
+                return False
+            # The file is as the task asks, and systemd still runs an older one: a run stopped between
+            # its write and the reload, or an edit undone by hand. Only the reload is missing.
+            self.step('daemon-reload')
+            return True
         self.report(['write', self.path])
         if not self.check_mode:
             write_atomically(self.path, self.text, mode=0o644, prefix='.%s.' % self.name)
@@ -490,6 +495,8 @@ class Supervisor:
                 attempt('enable' if was_enabled else 'disable', self.name)
                 self.quietly('reset-failed', self.name)
                 if was_active:
+                    # Not restart: systemd may be starting the unit on its own (Restart=), and a restart
+                    # would kill that runc run half way, leaving a container no unit runs.
                     attempt('start', self.name)
                 else:
                     attempt('stop', self.name)

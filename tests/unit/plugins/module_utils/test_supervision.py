@@ -333,3 +333,19 @@ def test_the_roots_spelling_is_no_change_of_intent(tmp_path):
     real.mkdir()
     (tmp_path / 'link').symlink_to(real)
     assert supervision.intent_of(unit_text(root=str(real))) == supervision.intent_of(unit_text(root=str(tmp_path / 'link')))
+
+
+@pytest.mark.parametrize('need_reload, expected', [('no', []), ('yes', [['/usr/bin/systemctl', 'daemon-reload']])])
+def test_a_unit_file_systemd_has_not_read_yet_gets_the_reload_alone(booted, need_reload, expected):
+    """A run stopped between writing the unit and the daemon-reload: the next one only reloads."""
+    first = supervisor(FakeModule())
+    first.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    (booted / first.name).write_text(first.text)
+    shown = 'LoadState=loaded\nActiveState=active\nFragmentPath=%s\nNeedDaemonReload=%s\n' % (
+        booted / first.name, need_reload)
+    reported = []
+    again = supervision.Supervisor(FakeModule(shown=shown), '/run/runc', 'web', report=reported.append)
+    again.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    assert again.write() is bool(expected)
+    assert reported == expected
+    assert (booted / first.name).read_text() == first.text
