@@ -42,6 +42,11 @@ def ansible_failures(lines):
     index = 0
     while index <= len(lines):
         line = lines[index] if index < len(lines) else 'TASK [end of the log]'
+        if line.startswith('TASK [') and ']' not in line:
+            # Molecule's box wraps a long task name onto the next lines.
+            while index + 1 < len(lines) and ']' not in line:
+                index += 1
+                line += ' ' + lines[index].strip()
         if TASK.match(line) or line.startswith('PLAY '):
             if failure and not ignored:
                 found.append('%s: %s' % ('TASK [%s]' % task if task else 'no task', failure))
@@ -57,7 +62,7 @@ def ansible_failures(lines):
             failure = ' '.join(message)
             # The module's msg says why; the rest of the result (actions, argv) is in the log.
             said = MSG.search(failure)
-            if said:
+            if said and said.group(1):
                 failure = '%s %s' % (FAILURE.match(failure).group(0), said.group(1))
         index += 1
     return found
