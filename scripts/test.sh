@@ -40,7 +40,7 @@ gate_units() {
   output=$(ansible-test units --local --python "$PYTHON_VERSION" --color no 2>&1) || status=$?
   printf '%s\n' "$output"
   if grep -qE 'crashed worker|no tests ran' <<<"$output"; then
-    echo "units: a pytest run crashed or ran no test" >&2
+    echo "GATE FAILED: units: a pytest run crashed or ran no test" >&2
     return 1
   fi
   return $status
@@ -51,22 +51,24 @@ count_units() {
 }
 
 # OCI_RUNC_TARGETS (space separated) limits the gate to those targets.
-# Every target removes the playground setup_runc_tests made (its cleanup.yml): one left in /tmp
-# fails the gate, as a target that forgot would otherwise fill a machine's /tmp unseen.
+# Every target removes the playground setup_runc_tests made (its cleanup.yml): one of this run
+# left in /tmp fails the gate, as a target that forgot would otherwise fill a machine's /tmp unseen.
 gate_integration() {
   local before left status=0
   before=$(playgrounds)
   # shellcheck disable=SC2086
   ansible-test integration --local --python "$PYTHON_VERSION" --color no ${OCI_RUNC_TARGETS:-} || status=$?
-  left=$(comm -13 <(printf '%s\n' "$before") <(playgrounds))
+  left=$(comm -13 <(printf '%s\n' "$before") <(playgrounds) | paste -sd ' ' -)
   if [[ -n $left ]]; then
-    echo "integration: playgrounds left behind: $left" >&2
+    echo "GATE FAILED: integration: playgrounds left behind: $left" >&2
     return 1
   fi
   return $status
 }
+# The playgrounds of this collection copy (setup_runc_tests writes the copy's path in each), not
+# those of a run beside it; always in /tmp, where ansible-test's modules make them.
 playgrounds() {
-  find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'oci-runc-it-*' -type d | sort
+  grep -lF -- "$COLLECTION/" /tmp/oci-runc-it-*/owner 2>/dev/null | xargs -r -n1 dirname | sort || true
 }
 count_integration() {
   local targets pytest_summary tasks

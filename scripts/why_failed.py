@@ -1,28 +1,33 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) oci_runtime.runc contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Say in a few lines why a gate failed, from its log: test.sh prints this after its summary.
 
 CI keeps only the end of a run's output, so the task that failed and its message must be there,
-not only in the log left on a machine that is gone. For Ansible output (integration, molecule):
-each failure that was not ignored, with its play's task, and for Molecule the scenario and step
-that failed. For other gates: the last lines that say error or fail.
+not only in the log left on a machine that is gone. In this order: test.sh's own verdicts (lines
+starting GATE FAILED:), the Molecule scenario and step that failed, each Ansible task failure that
+was not ignored with its module's msg (or the command's stderr), and, when none of these says why,
+the log's last lines that say error or fail.
 
-    why_failed.py LOG [--lines N] [--width W]
+    python why_failed.py LOG [--lines N] [--width W]
 """
 import argparse
 import re
 
+VERDICT = 'GATE FAILED:'
 COLOUR = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 # Molecule draws a box around Ansible's output: strip the frame to read the lines inside it.
 FRAME = re.compile(r'^\s*│\s?')
 TASK = re.compile(r'^TASK \[(?P<name>.*?)\]')
 FAILURE = re.compile(r'^(fatal|failed): \[[^]]*\]')
-# Lines that start something else: a failure's message ends before them.
+# Lines that start something else: a failure's result ends before them.
 NEXT_ITEM = re.compile(r'^(TASK \[|PLAY |RUNNING HANDLER|ok: |changed: |skipping: |included: |fatal: |failed: '
-                       r'|\.\.\.ignoring|FAILED - RETRYING|[A-Z]+ +\S+ ➜ )')
-MSG = re.compile(r'"msg": "((?:[^"\\]|\\.)*)"')
+                       r'|\.\.\.ignoring|FAILED - RETRYING|\[ERROR\]|[A-Z]+ +\S+ ➜ )')
+# A JSON string field of a task's result, as Ansible prints it on one line.
+FIELD = '"%s": "((?:[^"\\\\]|\\\\.)*)"'
 MOLECULE_STEP = re.compile(r'(?P<scenario>[\w-]+) ➜ (?P<step>[\w-]+): Executed: Failed')
-MOLECULE_FAILED = re.compile(r'Failed: (?P<what>[\w-]+( > [\w-]+)?)')
-OTHER = re.compile(r'(error|fail|fatal|not ok)', re.IGNORECASE)
+OTHER = re.compile(r'(^\[ERROR\]|error|fail|fatal|not ok)', re.IGNORECASE)
 
 
 def plain_lines(path):
@@ -32,12 +37,29 @@ def plain_lines(path):
             yield FRAME.sub('', line)
 
 
+def field(result, name):
+    match = re.search(FIELD % name, result)
+    return match.group(1) if match else ''
+
+
+def reason_of(failure):
+    """The module's msg, and for a command its stderr: the rest of the result (argv, actions) is in the log."""
+    said = [text for text in (field(failure, 'msg'), field(failure, 'stderr')) if text]
+    if not said or said == ['non-zero return code']:
+        stdout = field(failure, 'stdout')
+        if '"failed_when_result": true' in failure:
+            stdout = 'failed_when was true, stdout: %s' % stdout
+        said.append(stdout)
+    said = [text for text in said if text]
+    return '%s %s' % (FAILURE.match(failure).group(0), ' / '.join(said)) if said else failure
+
+
 def ansible_failures(lines):
-    """The first failure of each task that has no ...ignoring, as 'TASK [name]: message'.
+    """The first failure of each task that has no ...ignoring, as 'TASK [name]: reason'.
 
     A loop prints a failure per item and one ...ignoring after the last: the task, not the
     line after a failure, tells whether it was ignored."""
-    found = []
+    failures = []
     task, failure, ignored = None, None, False
     index = 0
     while index <= len(lines):
@@ -49,35 +71,30 @@ def ansible_failures(lines):
                 line += ' ' + lines[index].strip()
         if TASK.match(line) or line.startswith('PLAY '):
             if failure and not ignored:
-                found.append('%s: %s' % ('TASK [%s]' % task if task else 'no task', failure))
+                failures.append('%s: %s' % ('TASK [%s]' % task if task else 'no task', failure))
             match = TASK.match(line)
             task, failure, ignored = match.group('name') if match else None, None, False
         elif line.startswith('...ignoring'):
             ignored = True
         elif FAILURE.match(line) and failure is None:
-            message = [line.strip()]
+            result = [line.strip()]
             while index + 1 < len(lines) and lines[index + 1].strip() and not NEXT_ITEM.match(lines[index + 1]):
                 index += 1
-                message.append(lines[index].strip())
-            failure = ' '.join(message)
-            # The module's msg says why; the rest of the result (actions, argv) is in the log.
-            said = MSG.search(failure)
-            if said and said.group(1):
-                failure = '%s %s' % (FAILURE.match(failure).group(0), said.group(1))
+                result.append(lines[index].strip())
+            failure = reason_of(' '.join(result))
         index += 1
-    return found
+    return failures
 
 
 def molecule_failures(lines):
     steps = []
     for line in lines:
-        match = MOLECULE_STEP.search(line) or MOLECULE_FAILED.search(line)
+        match = MOLECULE_STEP.search(line)
         if match:
-            what = ('%s > %s' % (match.group('scenario'), match.group('step'))
-                    if 'scenario' in match.groupdict() else match.group('what'))
-            if what not in steps:
-                steps.append(what)
-    return ['molecule failed: %s' % step for step in steps]
+            step = 'molecule failed: %s > %s' % (match.group('scenario'), match.group('step'))
+            if step not in steps:
+                steps.append(step)
+    return steps
 
 
 def main():
@@ -86,10 +103,20 @@ def main():
     parser.add_argument('--lines', type=int, default=6)
     parser.add_argument('--width', type=int, default=400)
     args = parser.parse_args()
-    lines = list(plain_lines(args.log))
-    reasons = molecule_failures(lines) + ansible_failures(lines)
-    if not reasons:
-        reasons = [line.strip() for line in lines if OTHER.search(line)][-args.lines:]
+    try:
+        lines = list(plain_lines(args.log))
+    except OSError as error:
+        print('no log to read: %s: %s' % (args.log, error.strerror))
+        return
+    if not lines:
+        print('the log is empty: %s' % args.log)
+        return
+    verdicts = [line.strip() for line in lines if line.startswith(VERDICT)]
+    failures = ansible_failures(lines)
+    reasons = verdicts + molecule_failures(lines) + failures
+    if not failures:
+        # A step that failed before any task (a syntax error, say), or a gate that is not Ansible.
+        reasons += [line.strip() for line in lines if OTHER.search(line) and not line.startswith(VERDICT)][-args.lines:]
     if not reasons:
         reasons = [line.strip() for line in lines if line.strip()][-args.lines:]
     for reason in reasons[:args.lines]:
