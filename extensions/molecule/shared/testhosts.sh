@@ -8,7 +8,8 @@
 #   testhosts.sh reboot NAME [NAME ...]          stop a systemd host and boot it again
 #   testhosts.sh down NAME [NAME ...]            stop them and remove everything
 #   testhosts.sh check NAME [NAME ...]           list what is left; exit 1 if anything
-#   testhosts.sh running NAME                    exit 0 if the host is up and answers at its address
+#   testhosts.sh running NAME                    exit 0 if the host's sshd or systemd container
+#                                                runs and its link is on the bridge
 #
 # Host NAME:N gets the address 10.213.0.N on the bridge ocirunc-br0
 # (10.213.0.1), which only this machine can reach. Without the bridge, the
@@ -258,7 +259,8 @@ check() {
   echo "nothing left"
 }
 
-# Up: its sshd or its systemd container runs, and the bridge that reaches it is there.
+# Whether a playbook may contact the host: without the bridge or its link, a packet for its
+# address would leave this machine. Not whether SSH answers yet (wait_for_connection says that).
 running() {
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link show "$(veth "$1")" >/dev/null 2>&1 \
     && { sshd_pid "$1" >/dev/null || systemd_host_runs "$1"; }
@@ -281,7 +283,7 @@ case $command in
   reboot) reboot "$@" ;;
   down) down "$@" ;;
   check) check "$@" ;;
-  running) running "$1" ;;
+  running) (($# == 1)) || { echo "usage: $0 running NAME" >&2; exit 2; }; running "$1" ;;
   start-sshd) start_sshd "$@" ;;
   *) echo "usage: $0 up PUBKEY NAME:N[:systemd]... | reboot NAME... | down NAME... | check NAME... | running NAME" >&2
      exit 2 ;;
