@@ -31,7 +31,7 @@ MARKER = '# Written by oci_runtime.runc (runc_container restart option); the nex
 RECORD_DIR = '/var/lib/oci-runtime-runc/units'
 # What systemctl show reports of a unit, in the module's result.
 SHOWN = ('LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'NRestarts', 'FragmentPath',
-         'Restart', 'NeedDaemonReload')
+         'Restart', 'NeedDaemonReload', 'PIDFile')
 # A unit with a process, or one about to have or lose it.
 ACTIVE_STATES = ('active', 'activating', 'deactivating', 'reloading')
 # The unit's policy when a task leaves restart and its companions unset for a new unit.
@@ -304,6 +304,7 @@ class Supervisor:
         self.ours = False         # whether that file is the collection's
         self.policy = {}          # restart, restart_sec, ... as the task asks, or as the unit keeps them
         self.text = None          # the unit the task asks for
+        self.pid_file = None      # the pid file it names
         self.shown = None         # systemctl show of the unit, as read before acting
         self._systemctl = None
 
@@ -385,7 +386,7 @@ class Supervisor:
     def render(self, runc, bundle, kill_signal):
         params = self.params
         directory = None if params['pid_file'] else runtime_directory(self.root, self.container_id)
-        pid_file = params['pid_file'] or '/run/%s/pid' % directory
+        pid_file = self.pid_file = params['pid_file'] or '/run/%s/pid' % directory
         flags = (['--no-pivot'] if params['no_pivot'] else []) + \
             (['--no-new-keyring'] if params['no_new_keyring'] else [])
         stdio = {}
@@ -418,8 +419,19 @@ class Supervisor:
             (self.shown or {}).get('MainPID') == str(state['pid'])
 
     def intent_changed(self):
-        """Whether the new unit makes the container from something else (not only watches it otherwise)."""
-        return self.text_before is not None and intent_of(self.text_before) != intent_of(self.text)
+        """Whether the new unit makes the container from something else (not only watches it otherwise).
+
+        A file systemd has not loaded (a run stopped before its reload) may hold the new intent already:
+        then the pid file systemd watches is compared too, the one part of the intent that neither the
+        container's record nor runc state shows.
+        """
+        if self.text_before is None:
+            return False
+        if intent_of(self.text_before) != intent_of(self.text):
+            return True
+        shown = self.shown or {}
+        return shown.get('NeedDaemonReload') == 'yes' and bool(shown.get('PIDFile')) and \
+            shown['PIDFile'] != self.pid_file
 
     # -- act -----------------------------------------------------------------------------------
 

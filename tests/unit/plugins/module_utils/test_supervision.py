@@ -336,7 +336,7 @@ def test_the_roots_spelling_is_no_change_of_intent(tmp_path):
 
 
 @pytest.mark.parametrize('need_reload, expected', [('no', []), ('yes', [['/usr/bin/systemctl', 'daemon-reload']])])
-def test_a_unit_file_systemd_has_not_read_yet_gets_the_reload_alone(booted, need_reload, expected):
+def test_a_unit_file_newer_than_the_one_systemd_loaded_gets_the_reload_alone(booted, need_reload, expected):
     """A run stopped between writing the unit and the daemon-reload: the next one only reloads."""
     first = supervisor(FakeModule())
     first.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
@@ -349,3 +349,34 @@ def test_a_unit_file_systemd_has_not_read_yet_gets_the_reload_alone(booted, need
     assert again.write() is bool(expected)
     assert reported == expected
     assert (booted / first.name).read_text() == first.text
+
+
+@pytest.mark.parametrize('need_reload, loaded_pid_file, changed', [
+    ('yes', '/run/old/pid', True),     # the file names the task's pid file; systemd still watches the old one
+    ('no', '/run/old/pid', False),     # what systemd runs is the file: compared through the intent line alone
+    ('yes', '', False),                # systemd says nothing of a pid file: nothing to compare
+])
+def test_a_pid_file_systemd_has_not_loaded_is_a_change_of_intent(booted, need_reload, loaded_pid_file, changed):
+    first = supervisor(FakeModule(pid_file='/run/new/pid'))
+    first.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    (booted / first.name).write_text(first.text)
+    shown = 'LoadState=loaded\nActiveState=active\nFragmentPath=%s\nNeedDaemonReload=%s\nPIDFile=%s\n' % (
+        booted / first.name, need_reload, loaded_pid_file)
+    again = supervisor(FakeModule(shown=shown, pid_file='/run/new/pid'))
+    again.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    assert again.intent_changed() is changed
+
+
+def test_check_mode_reports_the_missing_reload_and_runs_nothing(booted):
+    first = supervisor(FakeModule())
+    first.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    (booted / first.name).write_text(first.text)
+    module = FakeModule(shown='LoadState=loaded\nActiveState=active\nFragmentPath=%s\nNeedDaemonReload=yes\n'
+                        % (booted / first.name))
+    module.check_mode = True
+    reported = []
+    planned = supervision.Supervisor(module, '/run/runc', 'web', report=reported.append)
+    planned.validate(FakeRunc(), '/srv/web', signal.SIGTERM, None)
+    assert planned.write()
+    assert reported == [['/usr/bin/systemctl', 'daemon-reload']]
+    assert [argv[1] for argv in module.commands] == ['show']
