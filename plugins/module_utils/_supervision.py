@@ -413,6 +413,11 @@ class Supervisor:
         """Whether the unit starts at boot, or is linked in any other way disable undoes."""
         return (self.shown or {}).get('UnitFileState') not in ('disabled', '', None)
 
+    @property
+    def needs_reload(self):
+        """Whether the unit file is newer than the unit systemd loaded from it."""
+        return (self.shown or {}).get('NeedDaemonReload') == 'yes'
+
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""
         return bool(state) and self.active and bool(state.get('pid')) and \
@@ -429,9 +434,8 @@ class Supervisor:
             return False
         if intent_of(self.text_before) != intent_of(self.text):
             return True
-        shown = self.shown or {}
-        return shown.get('NeedDaemonReload') == 'yes' and bool(shown.get('PIDFile')) and \
-            shown['PIDFile'] != self.pid_file
+        loaded_pid_file = (self.shown or {}).get('PIDFile')
+        return self.needs_reload and bool(loaded_pid_file) and loaded_pid_file != self.pid_file
 
     # -- act -----------------------------------------------------------------------------------
 
@@ -445,7 +449,7 @@ class Supervisor:
     def write(self):
         """Write the unit when its text differs, or have systemd read it; returns whether it did (or would)."""
         if self.text_before == self.text:
-            if (self.shown or {}).get('NeedDaemonReload') != 'yes':
+            if not self.needs_reload:
                 return False
             # The file is as the task asks, and systemd still runs an older one: a run stopped between
             # its write and the reload, or an edit undone by hand. Only the reload is missing.

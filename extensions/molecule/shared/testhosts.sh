@@ -140,11 +140,14 @@ add_link() {
   fi
 }
 
-# runc makes its --root when it is missing: never ask it of a root that is gone, or the
-# question leaves the folder that down removed.
+# runc state of a systemd host's container; fails when there is none. runc makes its --root when
+# it is missing: never ask it of a root that is gone, or the question leaves the folder down removed.
+systemd_host_state() {
+  [[ -d $SYSTEMD_ROOT ]] && runc --root "$SYSTEMD_ROOT" state "testhost-$1" 2>/dev/null
+}
+
 systemd_host_runs() {
-  [[ -d $SYSTEMD_ROOT ]] || return 1
-  [[ $(runc --root "$SYSTEMD_ROOT" state "testhost-$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p') == running ]]
+  [[ $(systemd_host_state "$1" | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p') == running ]]
 }
 
 # Boot a systemd host: its rootfs (copied once), its keys, then its container.
@@ -183,8 +186,7 @@ run_host() {
 # Stop a systemd host as a shutdown would: systemd stops its units, then exits.
 halt() {
   local name=$1
-  [[ -d $SYSTEMD_ROOT ]] || return 0
-  runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 || return 0
+  systemd_host_state "$name" >/dev/null || return 0
   # SIGRTMIN+4: systemd's poweroff.
   runc --root "$SYSTEMD_ROOT" kill "testhost-$name" 38 2>/dev/null || true
   for _ in $(seq 300); do
@@ -241,8 +243,7 @@ check() {
     [[ -e /run/netns/$(netns "$name") ]] && left+=("netns $(netns "$name")")
     ip link show "$(veth "$name")" >/dev/null 2>&1 && left+=("link $(veth "$name")")
     pgrep -f "$BASE/$name/sshd_config" >/dev/null && left+=("sshd of $name")
-    [[ -d $SYSTEMD_ROOT ]] && runc --root "$SYSTEMD_ROOT" state "testhost-$name" >/dev/null 2>&1 \
-      && left+=("container testhost-$name")
+    systemd_host_state "$name" >/dev/null && left+=("container testhost-$name")
     [[ -e $BASE/$name ]] && left+=("folder $BASE/$name")
   done
   if [[ ! -d $BASE ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
