@@ -14,8 +14,7 @@ all_gates=(sanity units integration versions molecule lint build docs site)
 gates=("$@")
 ((${#gates[@]})) || gates=("${all_gates[@]}")
 
-# Logs and Molecule's ephemeral folders beside the collection copy: a
-# developer's own copy gets its own.
+# Logs beside the collection copy: a developer's own copy gets its own.
 WORK="${OCI_RUNC_COLLECTIONS:-$BUILD}"
 LOGS="$WORK/logs"
 mkdir -p "$LOGS"
@@ -144,15 +143,21 @@ count_versions() {
 # it created after a failure too. Run as docs/molecule.md tells users to:
 # from the collection root, with Molecule's defaults, colour on as in a
 # terminal, none of the ANSIBLE_* settings this script makes for the other
-# gates but the collections path.
+# gates but the collections path. The ephemeral folders are in /tmp, not
+# beside the checkout: the scenarios keep their SSH connections' sockets in
+# them, and a socket's path has at most 107 bytes, which a checkout a few
+# folders deep would pass.
 MOLECULE_SCENARIOS=(default fleet migrate instances supervised)
 gate_molecule() {
-  local scenario failed=0
+  local scenario ephemeral failed=0
+  ephemeral=$(mktemp -d /tmp/oci-runc-molecule.XXXXXX) || return 1
+  echo "Molecule's ephemeral folders: $ephemeral/<scenario>"
   for scenario in "${MOLECULE_SCENARIOS[@]}"; do
     env -u ANSIBLE_NOCOLOR -u ANSIBLE_FORCE_COLOR -u ANSIBLE_PYTHON_INTERPRETER TERM=xterm \
-      MOLECULE_EPHEMERAL_DIRECTORY="$WORK/molecule/$scenario" molecule test --scenario-name "$scenario" \
+      MOLECULE_EPHEMERAL_DIRECTORY="$ephemeral/$scenario" molecule test --scenario-name "$scenario" \
       || failed=1
   done
+  rm -rf "$ephemeral"
   return $failed
 }
 # The log holds colour codes: strip them before reading the closing table.

@@ -95,7 +95,9 @@ options:
     vars:
       - name: ansible_runc_ssh_executable
   runc_ssh_control_path_dir:
-    description: The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
+    description:
+      - The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
+      - At most 72 bytes long, since a socket's path has at most 107 (unless O(runc_ssh_args) set a C(ControlPath)).
     type: path
     default: ~/.ansible/cp
     env:

@@ -73,7 +73,10 @@ options:
     type: dict
     default: {}
   ssh_control_path_dir:
-    description: The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
+    description:
+      - The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
+      - At most 72 bytes long, since a socket's path has at most 107 (unless a host's C(ssh_args) set a
+        C(ControlPath)).
     type: path
     default: ~/.ansible/cp
     env:
@@ -201,6 +204,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             argv = hop_argv(runtime_argv(self.get_option('runtime_path'), root, 'list', '--format', 'json'),
                             host, ssh_args, control_path_dir=self.get_option('ssh_control_path_dir'),
                             connect_timeout=self.get_option('timeout'))
+        except HopError as error:
+            raise AnsibleParserError('ssh_control_path_dir: %s' % error)
+        try:
             status, out, err = run(argv, timeout=self.get_option('timeout'))
         except HopError as error:
             raise AnsibleParserError('cannot list the containers of %s: %s' % (where, error))

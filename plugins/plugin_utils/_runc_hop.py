@@ -11,9 +11,11 @@ OpenSSH client with connection sharing, one master per host.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
+import socket
 import subprocess
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import log_error_messages
@@ -36,11 +38,28 @@ def runtime_argv(runtime_path, root, *args):
     return argv + list(args)
 
 
-def control_path_folder(folder=None):
-    """The folder of the shared SSH connections' sockets (the ssh connection's control_path_dir)."""
-    folder = os.path.expanduser(folder or os.path.join('~', '.ansible', 'cp'))
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return folder
+# A Unix socket's path has at most 107 bytes (sun_path, less its NUL). ssh makes the master's
+# socket under a temporary name, the ControlPath followed by a dot and 16 random characters, and
+# only then renames it: that longer name is the one that must fit.
+_SOCKET_PATH_MAX = 107
+_SSH_TEMPORARY_SUFFIX = 17
+_SOCKET_NAME_HASH = 12
+
+
+def control_socket_name(host, ssh_args=None, ssh_executable='ssh'):
+    """The master's socket file name: a short hash of what makes the connection, not ssh's %C.
+
+    %C is 40 characters, which leaves a folder of 44 at most: a project checked out a few folders
+    deep already passes it (ssh then fails with 'too long for Unix domain socket'). Hashing the
+    host, the user's ssh_args and the client tells apart every connection %C does (user, port and
+    host come from them) and a few more, which only costs another master.
+    """
+    made_of = repr((socket.gethostname(), ssh_executable or 'ssh', host, list(ssh_args or [])))
+    return 'runc-' + hashlib.sha1(made_of.encode('utf-8')).hexdigest()[:_SOCKET_NAME_HASH]
+
+
+def _sets_control_path(ssh_args):
+    return any(re.match(r'(-o\s*)?controlpath(\s*=|\s)', arg, re.IGNORECASE) for arg in ssh_args or [])
 
 
 def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=None, connect_timeout=None):
@@ -51,12 +70,21 @@ def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=N
     """
     if not host:
         return list(argv)
+    # The folder of the shared connections' sockets: the ssh connection's control_path_dir.
+    folder = os.path.expanduser(control_path_dir or os.path.join('~', '.ansible', 'cp'))
+    control_path = os.path.join(folder, control_socket_name(host, ssh_args, ssh_executable))
+    longest = len(control_path.encode('utf-8')) + _SSH_TEMPORARY_SUFFIX
+    if longest > _SOCKET_PATH_MAX and not _sets_control_path(ssh_args):
+        raise HopError('the SSH control folder %s is too long: the socket ssh makes in it would have a path of %d '
+                       'bytes, and a Unix socket may have %d; choose a folder of at most %d bytes'
+                       % (folder, longest, _SOCKET_PATH_MAX, _SOCKET_PATH_MAX - (longest - len(folder.encode('utf-8')))))
     try:
-        folder = control_path_folder(control_path_dir)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError as error:
-        raise HopError('cannot make the SSH control folder %s: %s' % (control_path_dir, error.strerror or error))
+        raise HopError('cannot make the SSH control folder %s: %s' % (folder, error.strerror or error))
     defaults = ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s',
-                '-o', 'ControlPath=%s' % os.path.join(folder, 'runc-%C'), '-o', 'BatchMode=yes']
+                # ssh reads %-tokens in a ControlPath: a % of the folder's own is doubled.
+                '-o', 'ControlPath=%s' % control_path.replace('%', '%%'), '-o', 'BatchMode=yes']
     if connect_timeout:
         defaults += ['-o', 'ConnectTimeout=%d' % connect_timeout]
     return ([ssh_executable or 'ssh'] + list(ssh_args or []) + defaults

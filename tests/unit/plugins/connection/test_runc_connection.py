@@ -14,6 +14,8 @@ import json
 import os
 import re
 import shlex
+import shutil
+import tempfile
 import time
 
 import pytest
@@ -23,7 +25,7 @@ from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader
 
 from ansible_collections.oci_runtime.runc.plugins.connection.runc import passwd_entry, supplementary_gids
-from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import failure_of, hop_argv
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import control_socket_name, failure_of, hop_argv
 
 PASSWD = '''root:x:0:0:root:/root:/bin/bash
 broken line
@@ -61,8 +63,52 @@ def test_the_hop_quotes_every_argument_for_the_remote_shell(tmp_path):
     assert hop_argv(argv, None) == argv
     hopped = hop_argv(argv, 'admin@host', ['-p', '2222'], control_path_dir=str(tmp_path))
     assert hopped[:1] == ['ssh'] and '-p' in hopped and hopped[-3:-1] == ['admin@host', '--']
-    assert 'ControlPath=%s/runc-%%C' % tmp_path in hopped
+    assert 'ControlPath=%s/%s' % (tmp_path, control_socket_name('admin@host', ['-p', '2222'])) in hopped
     assert shlex.split(hopped[-1]) == argv
+
+
+def test_each_connection_has_its_own_short_socket_name():
+    name = control_socket_name('admin@host', ['-p', '2222'])
+    assert re.fullmatch('runc-[0-9a-f]{12}', name) and name == control_socket_name('admin@host', ['-p', '2222'])
+    others = {control_socket_name('root@host', ['-p', '2222']), control_socket_name('admin@host', ['-p', '22']),
+              control_socket_name('admin@host', ['-p', '2222'], '/opt/ssh'), name}
+    assert len(others) == 4
+
+
+@pytest.fixture
+def short_tmp():
+    """A folder whose path is short enough to hold control sockets (pytest's tmp_path is not)."""
+    folder = tempfile.mkdtemp(prefix='oci-runc-cp-', dir='/tmp')
+    yield folder
+    shutil.rmtree(folder)
+
+
+# ssh makes the master's socket as ControlPath + '.' + 16 characters, and a Unix socket path has
+# at most 107 bytes: with a 17-byte name (runc-...), a folder of 72 bytes is the longest that works
+# (measured with OpenSSH on a test host: 72 connects, 73 fails 'too long for Unix domain socket').
+@pytest.mark.parametrize('length, fits', [(72, True), (73, False)])
+def test_a_control_folder_too_long_for_a_socket_is_refused_before_it_is_made(short_tmp, length, fits):
+    folder = short_tmp + '/' + 'd' * (length - len(short_tmp) - 1)
+    assert len(folder) == length
+    if fits:
+        assert 'ControlPath=%s/%s' % (folder, control_socket_name('h')) in hop_argv(['true'], 'h', control_path_dir=folder)
+        assert os.path.isdir(folder)
+        return
+    connection = connection_to('c1', runc_host='h', runc_ssh_control_path_dir=folder)
+    with pytest.raises(AnsibleConnectionFailure, match='runc_ssh_control_path_dir: the SSH control folder %s is too long: '
+                       'the socket ssh makes in it would have a path of 108 bytes, and a Unix socket may have 107; '
+                       'choose a folder of at most 72 bytes' % folder):
+        connection._connect()
+    assert not os.path.exists(folder)
+    # The user's own ControlPath wins over the collection's: their folder is theirs to choose.
+    for ssh_args in (['-o', 'ControlPath=/tmp/%C'], ['-oControlPath /tmp/%C']):
+        assert hop_argv(['true'], 'h', ssh_args, control_path_dir=folder)[:len(ssh_args) + 1] == ['ssh'] + ssh_args
+
+
+def test_a_percent_in_the_control_folder_is_not_an_ssh_token(short_tmp):
+    folder = short_tmp + '/100%C'
+    assert 'ControlPath=%s/%s' % (folder.replace('%', '%%'), control_socket_name('h')) in hop_argv(
+        ['true'], 'h', control_path_dir=folder)
 
 
 @pytest.mark.parametrize('status, stderr, via_ssh, expected', [

@@ -87,6 +87,8 @@ def test_filters_choose_the_hosts(tmp_path, config, hosts):
     ({'roots': ['/no/such/root']}, 'roots: /no/such/root is not a folder on this machine'),
     ({'hosts': ['web1']}, r"hosts\[0\]: give a dict with host"),
     ({'timeout': 0}, 'timeout: 0 is not a number of seconds'),
+    ({'hosts': [{'host': 'h1'}], 'ssh_control_path_dir': '/tmp/' + 'd' * 80},
+     'ssh_control_path_dir: the SSH control folder /tmp/d+ is too long'),
 ])
 def test_bad_sources_fail_naming_the_problem(tmp_path, config, message):
     with pytest.raises(AnsibleError, match=message):
