@@ -148,18 +148,20 @@ count_versions() {
 # them, and a socket's path has at most 107 bytes, which a checkout a few
 # folders deep would pass.
 MOLECULE_SCENARIOS=(default fleet migrate instances supervised)
-gate_molecule() {
+# They hold the test hosts' private key: removed on the way out, interrupted too
+# (a subshell, so the trap is the gate's own).
+gate_molecule() (
   local scenario ephemeral failed=0
-  ephemeral=$(mktemp -d /tmp/oci-runc-molecule.XXXXXX) || return 1
+  ephemeral=$(mktemp -d /tmp/oci-runc-molecule.XXXXXX) || exit 1
+  trap 'rm -rf -- "$ephemeral"' EXIT
   echo "Molecule's ephemeral folders: $ephemeral/<scenario>"
   for scenario in "${MOLECULE_SCENARIOS[@]}"; do
     env -u ANSIBLE_NOCOLOR -u ANSIBLE_FORCE_COLOR -u ANSIBLE_PYTHON_INTERPRETER TERM=xterm \
       MOLECULE_EPHEMERAL_DIRECTORY="$ephemeral/$scenario" molecule test --scenario-name "$scenario" \
       || failed=1
   done
-  rm -rf "$ephemeral"
-  return $failed
-}
+  exit $failed
+)
 # The log holds colour codes: strip them before reading the closing table.
 count_molecule() {
   local table passed

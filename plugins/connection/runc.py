@@ -97,7 +97,8 @@ options:
   runc_ssh_control_path_dir:
     description:
       - The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
-      - At most 72 bytes long, since a socket's path has at most 107 (unless O(runc_ssh_args) set a C(ControlPath)).
+      - At most 72 bytes long on Linux (68 on macOS), since a socket's path has at most 107 (103), unless
+        O(runc_ssh_args) choose a socket of their own (C(-o ControlPath=...) or C(-S)).
     type: path
     default: ~/.ansible/cp
     env:
@@ -172,6 +173,7 @@ from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import 
     hop_argv,
     run,
     runtime_argv,
+    ssh_args_of,
 )
 
 display = Display()
@@ -235,7 +237,11 @@ class Connection(ConnectionBase):
         host = self.get_option('runc_host')
         if host is not None and (not host or host.startswith('-')):
             raise AnsibleConnectionFailure('runc_host: %r is not a host name' % (host,))
-        return (host, self.get_option('runc_ssh_args'), self.get_option('runc_ssh_executable'),
+        try:
+            ssh_args = ssh_args_of(self.get_option('runc_ssh_args') or [], 'runc_ssh_args')
+        except HopError as error:
+            raise AnsibleConnectionFailure(str(error))
+        return (host, ssh_args, self.get_option('runc_ssh_executable'),
                 self.get_option('runc_ssh_control_path_dir'), self.get_option('runc_timeout'))
 
     def _runtime(self, *args):

@@ -75,8 +75,8 @@ options:
   ssh_control_path_dir:
     description:
       - The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
-      - At most 72 bytes long, since a socket's path has at most 107 (unless a host's C(ssh_args) set a
-        C(ControlPath)).
+      - At most 72 bytes long on Linux (68 on macOS), since a socket's path has at most 107 (103), unless a
+        host's C(ssh_args) choose a socket of their own (C(-o ControlPath=...) or C(-S)).
     type: path
     default: ~/.ansible/cp
     env:
@@ -126,7 +126,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import runtime_message
-from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import HopError, hop_argv, run, runtime_argv
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import HopError, hop_argv, run, runtime_argv, ssh_args_of
 
 NAME = 'oci_runtime.runc.runc_containers'
 
@@ -175,10 +175,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host = entry.get('host')
             if not isinstance(host, str) or not host or host.startswith('-'):
                 raise AnsibleParserError('hosts[%d]: host must be a host name, not %r' % (index, host))
-            ssh_args = entry.get('ssh_args') or []
-            if not isinstance(ssh_args, list) or not all(isinstance(arg, str) for arg in ssh_args):
-                raise AnsibleParserError('hosts[%d]: ssh_args must be a list of strings' % index)
-            places.append((host, ssh_args))
+            try:
+                places.append((host, ssh_args_of(entry.get('ssh_args') or [], 'hosts[%d].ssh_args' % index)))
+            except HopError as error:
+                raise AnsibleParserError(str(error))
         return places
 
     def _list_everything(self):

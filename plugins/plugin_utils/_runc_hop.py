@@ -17,6 +17,7 @@ import re
 import shlex
 import socket
 import subprocess
+import sys
 
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output import log_error_messages
 
@@ -24,7 +25,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output impo
 RUNTIME_FAILURE = 255
 _SSH_FAILURE = re.compile(r'^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out)|'
                           r'Host key verification failed|Permission denied|mux_client_|Control socket|'
-                          r'ssh_exchange_identification|Could not resolve hostname)')
+                          r'ssh_exchange_identification|Could not resolve hostname|unix_listener: |command-line line )')
 
 
 class HopError(Exception):
@@ -38,10 +39,10 @@ def runtime_argv(runtime_path, root, *args):
     return argv + list(args)
 
 
-# A Unix socket's path has at most 107 bytes (sun_path, less its NUL). ssh makes the master's
-# socket under a temporary name, the ControlPath followed by a dot and 16 random characters, and
-# only then renames it: that longer name is the one that must fit.
-_SOCKET_PATH_MAX = 107
+# A Unix socket's path has at most 107 bytes on Linux, 103 on macOS and the BSDs (sun_path, less
+# its NUL). ssh makes the master's socket under a temporary name, the ControlPath followed by a dot
+# and 16 random characters, and only then renames it: that longer name is the one that must fit.
+_SOCKET_PATH_MAX = 107 if sys.platform.startswith('linux') else 103
 _SSH_TEMPORARY_SUFFIX = 17
 _SOCKET_NAME_HASH = 12
 
@@ -58,8 +59,41 @@ def control_socket_name(host, ssh_args=None, ssh_executable='ssh'):
     return 'runc-' + hashlib.sha1(made_of.encode('utf-8')).hexdigest()[:_SOCKET_NAME_HASH]
 
 
+# ssh's options that take a value, given in the same argument (-p22) or the next one (-p 22).
+_SSH_OPTIONS_WITH_VALUE = 'BbcDEeFIiJLlmOoPpQRSWw'
+
+
 def _sets_control_path(ssh_args):
-    return any(re.match(r'(-o\s*)?controlpath(\s*=|\s)', arg, re.IGNORECASE) for arg in ssh_args or [])
+    """Whether the user's ssh_args name a control socket of their own (-S, or -o ControlPath)."""
+    args = list(ssh_args)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if not arg.startswith('-') or arg == '-':
+            continue
+        for position, flag in enumerate(arg[1:], start=2):   # flags may be bundled: -qS PATH
+            if flag in _SSH_OPTIONS_WITH_VALUE:
+                value = arg[position:]
+                if not value and index < len(args):
+                    value, index = args[index], index + 1
+                if flag == 'S' or (flag == 'o' and re.match(r'\s*"?controlpath"?(\s|=)', value, re.IGNORECASE)):
+                    return True
+                break
+    return False
+
+
+def ssh_args_of(value, option):
+    """The user's ssh_args as strings (a port may be given as a number); HopError naming option otherwise."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(arg, (str, int)) and not isinstance(arg, bool)
+                                                       for arg in value):
+        raise HopError('%s: give a list of strings, not %r' % (option, value))
+    return [str(arg) for arg in value]
+
+
+def _ssh_quoted(path):
+    """path as a value of ssh's -o: quoted (a space ends it otherwise), %-tokens and escapes disarmed."""
+    return '"%s"' % path.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%')
 
 
 def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=None, connect_timeout=None):
@@ -73,18 +107,23 @@ def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=N
     # The folder of the shared connections' sockets: the ssh connection's control_path_dir.
     folder = os.path.expanduser(control_path_dir or os.path.join('~', '.ansible', 'cp'))
     control_path = os.path.join(folder, control_socket_name(host, ssh_args, ssh_executable))
-    longest = len(control_path.encode('utf-8')) + _SSH_TEMPORARY_SUFFIX
-    if longest > _SOCKET_PATH_MAX and not _sets_control_path(ssh_args):
-        raise HopError('the SSH control folder %s is too long: the socket ssh makes in it would have a path of %d '
-                       'bytes, and a Unix socket may have %d; choose a folder of at most %d bytes'
-                       % (folder, longest, _SOCKET_PATH_MAX, _SOCKET_PATH_MAX - (longest - len(folder.encode('utf-8')))))
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError as error:
-        raise HopError('cannot make the SSH control folder %s: %s' % (folder, error.strerror or error))
+    # The user's own control socket wins (their ssh_args come first): the folder is not used then.
+    if not _sets_control_path(ssh_args or []):
+        if '${' in folder or '\n' in folder:
+            raise HopError('the SSH control folder %r cannot be given to ssh: it reads ${ as an environment variable '
+                           'and stops at a line break' % folder)
+        longest = len(os.fsencode(control_path)) + _SSH_TEMPORARY_SUFFIX
+        if longest > _SOCKET_PATH_MAX:
+            raise HopError('the SSH control folder %s is too long: the socket ssh makes in it would have a path of '
+                           '%d bytes, and a Unix socket may have %d; choose a folder of at most %d bytes'
+                           % (folder, longest, _SOCKET_PATH_MAX,
+                              _SOCKET_PATH_MAX - (longest - len(os.fsencode(folder)))))
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise HopError('cannot make the SSH control folder %s: %s' % (folder, error.strerror or error))
     defaults = ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s',
-                # ssh reads %-tokens in a ControlPath: a % of the folder's own is doubled.
-                '-o', 'ControlPath=%s' % control_path.replace('%', '%%'), '-o', 'BatchMode=yes']
+                '-o', 'ControlPath=%s' % _ssh_quoted(control_path), '-o', 'BatchMode=yes']
     if connect_timeout:
         defaults += ['-o', 'ConnectTimeout=%d' % connect_timeout]
     return ([ssh_executable or 'ssh'] + list(ssh_args or []) + defaults

@@ -25,7 +25,7 @@ from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader
 
 from ansible_collections.oci_runtime.runc.plugins.connection.runc import passwd_entry, supplementary_gids
-from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import control_socket_name, failure_of, hop_argv
+from ansible_collections.oci_runtime.runc.plugins.plugin_utils._runc_hop import HopError, control_socket_name, failure_of, hop_argv
 
 PASSWD = '''root:x:0:0:root:/root:/bin/bash
 broken line
@@ -63,7 +63,7 @@ def test_the_hop_quotes_every_argument_for_the_remote_shell(tmp_path):
     assert hop_argv(argv, None) == argv
     hopped = hop_argv(argv, 'admin@host', ['-p', '2222'], control_path_dir=str(tmp_path))
     assert hopped[:1] == ['ssh'] and '-p' in hopped and hopped[-3:-1] == ['admin@host', '--']
-    assert 'ControlPath=%s/%s' % (tmp_path, control_socket_name('admin@host', ['-p', '2222'])) in hopped
+    assert 'ControlPath="%s/%s"' % (tmp_path, control_socket_name('admin@host', ['-p', '2222'])) in hopped
     assert shlex.split(hopped[-1]) == argv
 
 
@@ -91,7 +91,7 @@ def test_a_control_folder_too_long_for_a_socket_is_refused_before_it_is_made(sho
     folder = short_tmp + '/' + 'd' * (length - len(short_tmp) - 1)
     assert len(folder) == length
     if fits:
-        assert 'ControlPath=%s/%s' % (folder, control_socket_name('h')) in hop_argv(['true'], 'h', control_path_dir=folder)
+        assert 'ControlPath="%s/%s"' % (folder, control_socket_name('h')) in hop_argv(['true'], 'h', control_path_dir=folder)
         assert os.path.isdir(folder)
         return
     connection = connection_to('c1', runc_host='h', runc_ssh_control_path_dir=folder)
@@ -100,15 +100,77 @@ def test_a_control_folder_too_long_for_a_socket_is_refused_before_it_is_made(sho
                        'choose a folder of at most 72 bytes' % folder):
         connection._connect()
     assert not os.path.exists(folder)
-    # The user's own ControlPath wins over the collection's: their folder is theirs to choose.
-    for ssh_args in (['-o', 'ControlPath=/tmp/%C'], ['-oControlPath /tmp/%C']):
+
+
+@pytest.mark.parametrize('ssh_args, own', [
+    (['-o', 'ControlPath=/tmp/%C'], True),
+    (['-oControlPath /tmp/%C'], True),
+    (['-o', ' controlpath = /tmp/%C'], True),
+    (['-S', '/tmp/socket'], True),
+    (['-S/tmp/socket'], True),
+    (['-qS', '/tmp/socket'], True),
+    (['-qoControlPath=/tmp/%C'], True),
+    (['-o', '"ControlPath"=/tmp/%C'], True),
+    (['-i', '-Skeyfile'], False),          # a key named -Skeyfile
+    (['-o', 'ControlPersist=10'], False),
+    (['-o', 'ProxyCommand=ssh -o ControlPath=/x jump -W %h:%p'], False),
+    (['-p', '2222'], False),
+])
+def test_a_socket_of_the_users_own_leaves_the_control_folder_alone(short_tmp, ssh_args, own):
+    # The user's ssh_args come first and win: a folder too long for the collection's socket is
+    # then neither refused nor made.
+    folder = short_tmp + '/' + 'd' * 80
+    if own:
         assert hop_argv(['true'], 'h', ssh_args, control_path_dir=folder)[:len(ssh_args) + 1] == ['ssh'] + ssh_args
+    else:
+        with pytest.raises(HopError, match='is too long'):
+            hop_argv(['true'], 'h', ssh_args, control_path_dir=folder)
+    assert not os.path.exists(folder)
 
 
-def test_a_percent_in_the_control_folder_is_not_an_ssh_token(short_tmp):
-    folder = short_tmp + '/100%C'
-    assert 'ControlPath=%s/%s' % (folder.replace('%', '%%'), control_socket_name('h')) in hop_argv(
-        ['true'], 'h', control_path_dir=folder)
+def test_reset_closes_the_master_the_connection_used(short_tmp, monkeypatch):
+    calls = []
+    monkeypatch.setattr('ansible_collections.oci_runtime.runc.plugins.connection.runc.run',
+                        lambda argv, **kwargs: calls.append(argv) or (0, b'', b''))
+    connection = connection_to('c1', runc_host='admin@h', runc_ssh_args=['-p', '2222'],
+                               runc_ssh_control_path_dir=short_tmp)
+    used = [arg for arg in connection._runtime('state', 'c1') if arg.startswith('ControlPath=')]
+    connection.reset()
+    assert len(calls) == 1 and calls[0][-3:] == ['-O', 'exit', 'admin@h']
+    assert [arg for arg in calls[0] if arg.startswith('ControlPath=')] == used == [
+        'ControlPath="%s/%s"' % (short_tmp, control_socket_name('admin@h', ['-p', '2222']))]
+
+
+@pytest.mark.parametrize('name, given', [
+    ('100%C', '100%%C'),                  # a %-token of ssh's, doubled
+    ('sp ace', 'sp ace'),                 # quoted: a space would end the value
+    ('q"uote', 'q\\"uote'),
+    ('back\\slash', 'back\\\\slash'),
+])
+def test_the_control_folder_reaches_ssh_as_it_is(short_tmp, name, given):
+    expected = 'ControlPath="%s/%s/%s"' % (short_tmp, given, control_socket_name('h'))
+    assert expected in hop_argv(['true'], 'h', control_path_dir=short_tmp + '/' + name)
+
+
+@pytest.mark.parametrize('name', ['d${HOME}', 'line\nbreak'])
+def test_a_control_folder_ssh_cannot_be_given_is_refused_before_it_is_made(short_tmp, name):
+    with pytest.raises(HopError, match='cannot be given to ssh'):
+        hop_argv(['true'], 'h', control_path_dir=short_tmp + '/' + name)
+    assert os.listdir(short_tmp) == []
+
+
+@pytest.mark.parametrize('ssh_args, message', [
+    (['-p', 2222], None),
+    (['-p', True], 'runc_ssh_args: give a list of strings'),
+    ([['-p']], 'runc_ssh_args: give a list of strings'),
+])
+def test_ssh_args_are_strings_or_numbers(ssh_args, message):
+    connection = connection_to('c1', runc_host='h', runc_ssh_args=ssh_args)
+    if message:
+        with pytest.raises(AnsibleConnectionFailure, match=message):
+            connection._hop()
+    else:
+        assert connection._hop()[1] == ['-p', '2222']
 
 
 @pytest.mark.parametrize('status, stderr, via_ssh, expected', [
@@ -119,6 +181,8 @@ def test_a_percent_in_the_control_folder_is_not_an_ssh_token(short_tmp):
     (255, b'ssh: connect to host 10.0.0.9 port 22: Connection refused\n', True,
      'ssh: connect to host 10.0.0.9 port 22: Connection refused'),
     (255, b'ssh: no hop here\n', False, None),
+    (255, b'unix_listener: cannot bind to path /cp/runc-x.y: Permission denied\n', True,
+     'unix_listener: cannot bind to path /cp/runc-x.y: Permission denied'),
 ])
 def test_only_the_runtime_or_ssh_failing_itself_is_a_connection_failure(status, stderr, via_ssh, expected):
     assert failure_of(status, stderr, via_ssh) == expected

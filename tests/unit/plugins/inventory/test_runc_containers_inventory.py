@@ -87,8 +87,6 @@ def test_filters_choose_the_hosts(tmp_path, config, hosts):
     ({'roots': ['/no/such/root']}, 'roots: /no/such/root is not a folder on this machine'),
     ({'hosts': ['web1']}, r"hosts\[0\]: give a dict with host"),
     ({'timeout': 0}, 'timeout: 0 is not a number of seconds'),
-    ({'hosts': [{'host': 'h1'}], 'ssh_control_path_dir': '/tmp/' + 'd' * 80},
-     'ssh_control_path_dir: the SSH control folder /tmp/d+ is too long'),
 ])
 def test_bad_sources_fail_naming_the_problem(tmp_path, config, message):
     with pytest.raises(AnsibleError, match=message):
@@ -102,3 +100,10 @@ def test_two_sources_of_the_same_ids_need_prefixes(tmp_path):
     inventory_of(tmp_path, inventory=inventory, source_name='prefixed', prefix='b-')
     assert sorted(inventory.hosts) == ['b-db-1', 'b-web-1', 'db-1', 'web-1']
     assert inventory.get_host('b-web-1').vars['ansible_runc_container'] == 'web-1'
+
+
+def test_a_control_folder_too_long_for_a_socket_fails_naming_the_option_and_is_not_made(tmp_path):
+    folder = str(tmp_path / ('d' * 80))
+    with pytest.raises(AnsibleError, match='ssh_control_path_dir: the SSH control folder %s is too long' % folder):
+        inventory_of(tmp_path, hosts=[{'host': 'h1'}], ssh_control_path_dir=folder)
+    assert not (tmp_path / ('d' * 80)).exists()
