@@ -51,7 +51,9 @@ options:
         type: str
         required: true
       ssh_args:
-        description: More arguments of ssh, such as C(-p 2222).
+        description:
+          - More arguments of ssh, such as C(-p 2222).
+          - Options and their values only; a host, a command or an option without its value is refused.
         type: list
         elements: str
         default: []
@@ -76,7 +78,9 @@ options:
     description:
       - The folder of the shared SSH connections' sockets, as the ssh connection's own setting.
       - At most 72 bytes long on Linux (68 on macOS), since a socket's path has at most 107 (103), unless a
-        host's C(ssh_args) choose a socket of their own (C(-o ControlPath=...) or C(-S)).
+        host's C(ssh_args) choose a socket of their own (C(-o ControlPath=...) or C(-S)); 89 (85) with
+        C(-o ControlMaster=no) there (and no C(-M)), which makes no socket (nor the folder) and opens an SSH
+        connection per runc call.
     type: path
     default: ~/.ansible/cp
     env:

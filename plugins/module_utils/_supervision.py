@@ -416,7 +416,7 @@ class Supervisor:
     @property
     def needs_reload(self):
         """Whether the unit file is newer than the unit systemd loaded from it."""
-        return (self.shown or {}).get('NeedDaemonReload') == 'yes'
+        return need_daemon_reload(self.shown or {}) is True
 
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""
@@ -567,7 +567,13 @@ def unit_facts(name, shown, restart=None):
         restart = shown.get('Restart')
     return dict(unit=name, path=unit_path(name), restart=restart, active_state=shown.get('ActiveState'),
                 sub_state=shown.get('SubState'), unit_file_state=shown.get('UnitFileState'),
-                main_pid=number('MainPID') or None, restarts=number('NRestarts'))
+                main_pid=number('MainPID') or None, restarts=number('NRestarts'),
+                needs_daemon_reload=need_daemon_reload(shown))
+
+
+def need_daemon_reload(shown):
+    """Whether systemd runs an older unit than its file holds (NeedDaemonReload); None when not read."""
+    return {'yes': True, 'no': False}.get(shown.get('NeedDaemonReload'))
 
 
 def runtime_argv(runc, root):

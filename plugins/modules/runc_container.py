@@ -587,9 +587,15 @@ supervision:
     restarts:
       description: How often systemd restarted the container since the unit was last started by hand (C(NRestarts)).
       type: int
+    needs_daemon_reload:
+      description:
+        - Whether the unit file is newer than what systemd loaded (C(NeedDaemonReload)); the module reloads
+          systemd when it is, so it is V(false) after a task that was not run in check mode.
+        - Null when it was not read.
+      type: bool
   sample: {unit: oci-runc-web-1a2b3c4d.service, path: /etc/systemd/system/oci-runc-web-1a2b3c4d.service,
            restart: always, active_state: active, sub_state: running, unit_file_state: enabled, main_pid: 4242,
-           restarts: 0}
+           restarts: 0, needs_daemon_reload: false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -231,13 +231,16 @@ containers:
       description:
         - The systemd unit that runs the container, for a container of M(oci_runtime.runc.runc_container)
           with O(oci_runtime.runc.runc_container#module:restart); null for the others.
-        - C(unit), C(path), C(restart), C(active_state), C(sub_state), C(unit_file_state), C(main_pid) and
-          C(restarts), as that module's C(supervision) return value.
+        - C(unit), C(path), C(restart), C(active_state), C(sub_state), C(unit_file_state), C(main_pid),
+          C(restarts) and C(needs_daemon_reload), as that module's C(supervision) return value.
+        - C(needs_daemon_reload) V(true) says systemd runs an older unit than the file holds (an edit not
+          loaded, or a task stopped before its reload); the next M(oci_runtime.runc.runc_container) task for the
+          container reloads systemd.
       type: dict
       returned: when the container exists
       sample: {unit: oci-runc-web-1a2b3c4d.service, path: /etc/systemd/system/oci-runc-web-1a2b3c4d.service,
                restart: always, active_state: active, sub_state: running, unit_file_state: enabled,
-               main_pid: 4242, restarts: 1}
+               main_pid: 4242, restarts: 1, needs_daemon_reload: false}
     errors:
       description: Queries about this container that failed for another reason than the container
         stopping or going away.

@@ -25,7 +25,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_output impo
 RUNTIME_FAILURE = 255
 _SSH_FAILURE = re.compile(r'^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out)|'
                           r'Host key verification failed|Permission denied|mux_client_|Control socket|'
-                          r'ssh_exchange_identification|Could not resolve hostname|unix_listener: |command-line line )')
+                          r'ssh_exchange_identification|Could not resolve hostname|unix_listener: |command-line line |ControlPath too long)')
 
 
 class HopError(Exception):
@@ -63,24 +63,66 @@ def control_socket_name(host, ssh_args=None, ssh_executable='ssh'):
 _SSH_OPTIONS_WITH_VALUE = 'BbcDEeFIiJLlmOoPpQRSWw'
 
 
-def _sets_control_path(ssh_args):
-    """Whether the user's ssh_args name a control socket of their own (-S, or -o ControlPath)."""
+def _ssh_flags(ssh_args):
+    """(flag, value) of each option in the user's ssh_args, in order; value is None for a flag without one.
+
+    ValueError for a word that is not an option's value, or an option left without its value: ssh
+    would take the collection's own options after it for the host or the command.
+    """
     args = list(ssh_args)
     index = 0
     while index < len(args):
         arg = args[index]
         index += 1
-        if not arg.startswith('-') or arg == '-':
-            continue
+        if not arg.startswith('-') or arg in ('-', '--'):
+            raise ValueError('%r is not an option of ssh; give options only (the host is given apart)' % (arg,))
         for position, flag in enumerate(arg[1:], start=2):   # flags may be bundled: -qS PATH
-            if flag in _SSH_OPTIONS_WITH_VALUE:
-                value = arg[position:]
-                if not value and index < len(args):
-                    value, index = args[index], index + 1
-                if flag == 'S' or (flag == 'o' and re.match(r'\s*"?controlpath"?(\s|=)', value, re.IGNORECASE)):
-                    return True
-                break
-    return False
+            if flag not in _SSH_OPTIONS_WITH_VALUE:
+                yield flag, None
+                continue
+            value = arg[position:]
+            if not value:
+                if index == len(args):
+                    raise ValueError('%s needs a value after it' % arg)
+                value, index = args[index], index + 1
+            yield flag, value
+            break
+
+
+def _ssh_option(value, name):
+    """The value -o sets for the option name (ControlPath=X, "ControlPath" 'X', ...), else None.
+
+    ssh splits the line into words as a shell would (quotes of either kind, # begins a comment),
+    the keyword ended by white space or one =.
+    """
+    keyword = re.match(r'\s*("?)([A-Za-z]+)\1\s*=?', value)
+    if not keyword or keyword.group(2).lower() != name:
+        return None
+    try:
+        words = shlex.split(value[keyword.end():], comments=True)
+    except ValueError:   # an unclosed quote: ssh refuses the line
+        return None
+    return words[0] if words else None
+
+
+def _control_socket_use(ssh_args):
+    """How the user's ssh_args have ssh use a control socket: 'own', 'no master' or 'master'.
+
+    'own': they name a socket of their own (-S, -o ControlPath). 'no master': ssh only looks for
+    a master, never makes one (the first ControlMaster of -o is no or false, as ssh takes the
+    first; -M wins over any of them).
+    """
+    try:
+        flags = list(_ssh_flags(ssh_args))
+    except ValueError as error:
+        raise HopError('ssh_args: %s' % error)
+    if any(flag == 'S' or (flag == 'o' and _ssh_option(value, 'controlpath') is not None) for flag, value in flags):
+        return 'own'
+    masters = [_ssh_option(value, 'controlmaster') for flag, value in flags if flag == 'o']
+    master = next((value for value in masters if value is not None), '')
+    if master.lower() in ('no', 'false') and ('M', None) not in flags:
+        return 'no master'
+    return 'master'
 
 
 def ssh_args_of(value, option):
@@ -88,7 +130,12 @@ def ssh_args_of(value, option):
     if not isinstance(value, (list, tuple)) or not all(isinstance(arg, (str, int)) and not isinstance(arg, bool)
                                                        for arg in value):
         raise HopError('%s: give a list of strings, not %r' % (option, value))
-    return [str(arg) for arg in value]
+    args = [str(arg) for arg in value]
+    try:
+        list(_ssh_flags(args))
+    except ValueError as error:
+        raise HopError('%s: %s' % (option, error))
+    return args
 
 
 def _ssh_quoted(path):
@@ -108,20 +155,25 @@ def hop_argv(argv, host, ssh_args=None, ssh_executable='ssh', control_path_dir=N
     folder = os.path.expanduser(control_path_dir or os.path.join('~', '.ansible', 'cp'))
     control_path = os.path.join(folder, control_socket_name(host, ssh_args, ssh_executable))
     # The user's own control socket wins (their ssh_args come first): the folder is not used then.
-    if not _sets_control_path(ssh_args or []):
-        if '${' in folder or '\n' in folder:
+    use = _control_socket_use(ssh_args or [])
+    if use != 'own':
+        if '${' in folder or '\n' in folder or '\0' in folder:
             raise HopError('the SSH control folder %r cannot be given to ssh: it reads ${ as an environment variable '
-                           'and stops at a line break' % folder)
-        longest = len(os.fsencode(control_path)) + _SSH_TEMPORARY_SUFFIX
+                           'and stops at a line break or a NUL' % folder)
+        if folder.startswith('~'):
+            raise HopError('the SSH control folder %s names a home folder this machine does not know' % folder)
+        # Without a master ssh only looks for one at the path: no temporary name, and no folder to make.
+        longest = len(os.fsencode(control_path)) + (0 if use == 'no master' else _SSH_TEMPORARY_SUFFIX)
         if longest > _SOCKET_PATH_MAX:
-            raise HopError('the SSH control folder %s is too long: the socket ssh makes in it would have a path of '
+            raise HopError('the SSH control folder %s is too long: the socket ssh %s in it would have a path of '
                            '%d bytes, and a Unix socket may have %d; choose a folder of at most %d bytes'
-                           % (folder, longest, _SOCKET_PATH_MAX,
+                           % (folder, 'looks for' if use == 'no master' else 'makes', longest, _SOCKET_PATH_MAX,
                               _SOCKET_PATH_MAX - (longest - len(os.fsencode(folder)))))
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        except OSError as error:
-            raise HopError('cannot make the SSH control folder %s: %s' % (folder, error.strerror or error))
+        if use == 'master':
+            try:
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+            except OSError as error:
+                raise HopError('cannot make the SSH control folder %s: %s' % (folder, error.strerror or error))
     defaults = ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s',
                 '-o', 'ControlPath=%s' % _ssh_quoted(control_path), '-o', 'BatchMode=yes']
     if connect_timeout:

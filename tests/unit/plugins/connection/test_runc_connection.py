@@ -128,6 +128,34 @@ def test_a_socket_of_the_users_own_leaves_the_control_folder_alone(short_tmp, ss
     assert not os.path.exists(folder)
 
 
+# With ControlMaster=no ssh makes no master: it only looks for one at the ControlPath itself, so
+# the folder may be 17 bytes longer (no temporary name), and it is not made.
+@pytest.mark.parametrize('ssh_args, longest', [
+    (['-o', 'ControlMaster=no'], 89),
+    (['-o', 'controlmaster no'], 89),
+    (['-oControlMaster="no"'], 89),
+    (['-o', 'ControlMaster=false'], 89),
+    (['-qMo', 'ControlMaster=no'], 72),
+    (['-o', "ControlMaster='no'"], 89),                     # quoted as ssh reads a line
+    (['-o', 'ControlMaster=n"o" # a comment'], 89),
+    (['-o', 'ControlMasterX=no'], 72),
+    (['-o', 'ControlMaster=no', '-M'], 72),                 # -M wins over -o
+    (['-o', 'ControlMaster=auto', '-o', 'ControlMaster=no'], 72),   # ssh takes the first
+    (['-o', 'ControlMaster=autoask'], 72),
+])
+def test_without_a_master_the_folder_is_only_looked_in(short_tmp, ssh_args, longest):
+    for length in (longest, longest + 1):
+        folder = short_tmp + '/' + 'd' * (length - len(short_tmp) - 1)
+        if length == longest:
+            hop_argv(['true'], 'h', ssh_args, control_path_dir=folder)
+            assert os.path.isdir(folder) == (longest == 72)
+        else:
+            with pytest.raises(HopError, match='the socket ssh %s in it .* choose a folder of at most %d bytes'
+                               % ('looks for' if longest == 89 else 'makes', longest)):
+                hop_argv(['true'], 'h', ssh_args, control_path_dir=folder)
+            assert not os.path.exists(folder)
+
+
 def test_reset_closes_the_master_the_connection_used(short_tmp, monkeypatch):
     calls = []
     monkeypatch.setattr('ansible_collections.oci_runtime.runc.plugins.connection.runc.run',
@@ -152,7 +180,7 @@ def test_the_control_folder_reaches_ssh_as_it_is(short_tmp, name, given):
     assert expected in hop_argv(['true'], 'h', control_path_dir=short_tmp + '/' + name)
 
 
-@pytest.mark.parametrize('name', ['d${HOME}', 'line\nbreak'])
+@pytest.mark.parametrize('name', ['d${HOME}', 'line\nbreak', 'n\0ul'])
 def test_a_control_folder_ssh_cannot_be_given_is_refused_before_it_is_made(short_tmp, name):
     with pytest.raises(HopError, match='cannot be given to ssh'):
         hop_argv(['true'], 'h', control_path_dir=short_tmp + '/' + name)
@@ -163,6 +191,11 @@ def test_a_control_folder_ssh_cannot_be_given_is_refused_before_it_is_made(short
     (['-p', 2222], None),
     (['-p', True], 'runc_ssh_args: give a list of strings'),
     ([['-p']], 'runc_ssh_args: give a list of strings'),
+    # ssh would take the collection's options after these for the host or the command.
+    (['-i'], 'runc_ssh_args: -i needs a value after it'),
+    (['-qS'], 'runc_ssh_args: -qS needs a value after it'),
+    (['-p', '22', 'admin@h'], "runc_ssh_args: 'admin@h' is not an option of ssh"),
+    (['--'], "runc_ssh_args: '--' is not an option of ssh"),
 ])
 def test_ssh_args_are_strings_or_numbers(ssh_args, message):
     connection = connection_to('c1', runc_host='h', runc_ssh_args=ssh_args)
@@ -183,6 +216,7 @@ def test_ssh_args_are_strings_or_numbers(ssh_args, message):
     (255, b'ssh: no hop here\n', False, None),
     (255, b'unix_listener: cannot bind to path /cp/runc-x.y: Permission denied\n', True,
      'unix_listener: cannot bind to path /cp/runc-x.y: Permission denied'),
+    (255, b"ControlPath too long ('/x' >= 108 bytes)\n", True, "ControlPath too long ('/x' >= 108 bytes)"),
 ])
 def test_only_the_runtime_or_ssh_failing_itself_is_a_connection_failure(status, stderr, via_ssh, expected):
     assert failure_of(status, stderr, via_ssh) == expected
@@ -406,3 +440,10 @@ def test_a_runtime_whose_child_holds_its_pipes_times_out(fake_runtime):
     with pytest.raises(AnsibleConnectionFailure, match='did not answer within 1 seconds'):
         connection._connect()
     assert time.monotonic() - started < 5
+
+
+def test_a_control_folder_under_an_unknown_home_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HopError, match='names a home folder this machine does not know'):
+        hop_argv(['true'], 'h', control_path_dir='~no-such-user-here/cp')
+    assert os.listdir(tmp_path) == []

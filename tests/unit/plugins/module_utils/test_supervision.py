@@ -380,3 +380,15 @@ def test_check_mode_reports_the_missing_reload_and_runs_nothing(booted):
     assert planned.write()
     assert reported == [['/usr/bin/systemctl', 'daemon-reload']]
     assert [argv[1] for argv in module.commands] == ['show']
+
+
+@pytest.mark.parametrize('shown, expected', [
+    ({'NeedDaemonReload': 'yes'}, True),
+    ({'NeedDaemonReload': 'no'}, False),
+    ({'NeedDaemonReload': ''}, None),      # not read: systemctl show printed nothing for it
+    ({}, None),
+])
+def test_the_facts_say_whether_systemd_runs_an_older_unit(shown, expected):
+    facts = supervision.unit_facts('oci-runc-web-1a2b3c4d.service', dict(shown, MainPID='42', NRestarts='3'))
+    assert facts['needs_daemon_reload'] is expected
+    assert (facts['main_pid'], facts['restarts']) == (42, 3)
