@@ -856,6 +856,9 @@ class ContainerManager(ContainerTask):
             problem = self.network_problem(state)
             if problem:
                 self.recreate_reasons.append(problem)
+        if state and state.get('status') in ('running', 'paused') \
+                and (self.params['state'] in ('absent', 'stopped') or self.recreate_reasons):
+            self.supervisor.refuse_a_unit_not_ours(state)
         if (self.ignored.paths and desired_existing is not None and known is not None and known.config is not None
                 and not self.recreate_reasons):
             # Ignored differences stay unapplied: config.json and the record keep what the container runs with.

@@ -418,6 +418,24 @@ class Supervisor:
         """Whether the unit file is newer than the unit systemd loaded from it."""
         return need_daemon_reload(self.shown or {}) is True
 
+    def refuse_a_unit_not_ours(self, state):
+        """Refuse to stop or replace a container systemd runs from a unit at our name that is not ours now.
+
+        A unit file removed by hand, or stripped of the marker, while systemd still runs it: the task
+        would stop the container and systemd start it again. Read only for a task that stops a
+        running container, so a no-op makes no systemctl call.
+        """
+        if self.ours or not (state or {}).get('pid') or not systemd_booted():
+            return
+        shown = self.show()
+        if shown.get('ActiveState') not in ACTIVE_STATES or shown.get('MainPID') != str(state['pid']):
+            return
+        why = ('its file has no marker of this collection now' if self.text_before is not None
+               else 'its file is gone (systemd runs it from memory)')
+        raise TaskError('restart: unit %s runs container %s, and %s: systemd would start the container again after '
+                        'this task stops it. Stop the unit first (systemctl stop %s), or put its file back'
+                        % (self.name, self.container_id, why, self.name))
+
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""
         return bool(state) and self.active and bool(state.get('pid')) and \

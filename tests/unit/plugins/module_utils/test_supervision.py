@@ -11,6 +11,7 @@ by the Molecule scenario supervised, on a test host that boots systemd.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -392,3 +393,35 @@ def test_the_facts_say_whether_systemd_runs_an_older_unit(shown, expected):
     facts = supervision.unit_facts('oci-runc-web-1a2b3c4d.service', dict(shown, MainPID='42', NRestarts='3'))
     assert facts['needs_daemon_reload'] is expected
     assert (facts['main_pid'], facts['restarts']) == (42, 3)
+
+
+# A unit file removed by hand, or stripped of the marker, while systemd still runs the container:
+# stopping the container would only have systemd start it again.
+@pytest.mark.parametrize('file_text, shown, message', [
+    (None, 'LoadState=not-found\nActiveState=active\nMainPID=42\n', 'its file is gone'),
+    ('[Service]\nExecStart=/bin/true\n', 'LoadState=loaded\nActiveState=active\nMainPID=42\n',
+     'its file has no marker of this collection now'),
+    (None, 'LoadState=not-found\nActiveState=active\nMainPID=43\n', None),     # it runs another process
+    (None, 'LoadState=not-found\nActiveState=inactive\nMainPID=0\n', None),
+])
+def test_a_container_systemd_runs_from_a_unit_not_ours_is_not_stopped(booted, file_text, shown, message):
+    module = FakeModule(shown=shown, restart=None, state='absent')
+    probe = supervisor(module)
+    if file_text is not None:
+        (booted / probe.name).write_text(file_text)
+    probe.validate(FakeRunc(), None, signal.SIGTERM, None)
+    assert module.commands == []        # validate alone asks systemd nothing without a unit of ours
+    if message:
+        with pytest.raises(TaskError, match='^restart: unit %s runs container web, and %s.*: systemd would start'
+                           % (re.escape(probe.name), message)):
+            probe.refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+    else:
+        probe.refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+    assert [argv[1] for argv in module.commands] == ['show']
+
+
+def test_a_container_without_systemd_asks_no_unit(monkeypatch, tmp_path):
+    monkeypatch.setattr(supervision, 'systemd_booted', lambda: False)
+    module = FakeModule(restart=None, state='absent')
+    supervisor(module).refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+    assert module.commands == []
