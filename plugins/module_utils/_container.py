@@ -856,9 +856,12 @@ class ContainerManager(ContainerTask):
             problem = self.network_problem(state)
             if problem:
                 self.recreate_reasons.append(problem)
-        if state and state.get('status') in ('running', 'paused') \
-                and (self.params['state'] in ('absent', 'stopped') or self.recreate_reasons):
-            self.supervisor.refuse_a_unit_not_ours(state)
+        if state and self.params['state'] == 'absent':
+            self.supervisor.refuse_a_unit_not_ours('state', 'removing')
+        elif state and self.params['state'] == 'stopped' and state.get('status') in ALIVE:
+            self.supervisor.refuse_a_unit_not_ours('state', 'stopping')
+        elif state and self.recreate_reasons and self.params['recreate'] != 'never':
+            self.supervisor.refuse_a_unit_not_ours('recreate', 're-creating')
         if (self.ignored.paths and desired_existing is not None and known is not None and known.config is not None
                 and not self.recreate_reasons):
             # Ignored differences stay unapplied: config.json and the record keep what the container runs with.

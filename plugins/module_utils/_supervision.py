@@ -418,23 +418,41 @@ class Supervisor:
         """Whether the unit file is newer than the unit systemd loaded from it."""
         return need_daemon_reload(self.shown or {}) is True
 
-    def refuse_a_unit_not_ours(self, state):
-        """Refuse to stop or replace a container systemd runs from a unit at our name that is not ours now.
+    def refuse_a_unit_not_ours(self, option, doing):
+        """Refuse to stop a container that systemd would make again, from a unit at our name not ours now.
 
-        A unit file removed by hand, or stripped of the marker, while systemd still runs it: the task
-        would stop the container and systemd start it again. Read only for a task that stops a
-        running container, so a no-op makes no systemctl call.
+        A unit file removed by hand, or stripped of the marker, while systemd still has the unit
+        loaded and active: the task would stop the container and systemd make it again. A unit at
+        this name runs this id only, so any active state counts (between a crash and its restart
+        the container may be gone or another pid). Asked only by a task that stops an existing
+        container: a no-op asks nothing.
         """
-        if self.ours or not (state or {}).get('pid') or not systemd_booted():
+        if self.ours or len(self.name) > MAX_NAME or not systemd_booted() or not self.systemctl.command:
+            return   # no unit the collection wrote can be at a name longer than it ever writes
+        try:
+            shown = self.show()
+        except TaskError as error:
+            self.module.warn('%s container %s without knowing whether systemd runs it under unit %s (asking failed: '
+                             '%s); if it does, systemd makes the container again'
+                             % (doing.capitalize(), self.container_id, self.name,
+                                str(error).replace('restart: ', '', 1)))
             return
-        shown = self.show()
-        if shown.get('ActiveState') not in ACTIVE_STATES or shown.get('MainPID') != str(state['pid']):
+        # A unit whose file is gone and that systemd reloaded since (not-found), a masked one, or one
+        # that does not restart, leaves the container stopped.
+        if shown.get('LoadState') != 'loaded' or shown.get('ActiveState') not in ACTIVE_STATES \
+                or shown.get('Restart') in ('no', None):
             return
-        why = ('its file has no marker of this collection now' if self.text_before is not None
-               else 'its file is gone (systemd runs it from memory)')
-        raise TaskError('restart: unit %s runs container %s, and %s: systemd would start the container again after '
-                        'this task stops it. Stop the unit first (systemctl stop %s), or put its file back'
-                        % (self.name, self.container_id, why, self.name))
+        fragment = shown.get('FragmentPath') or ''
+        if self.text_before is not None:
+            why = 'the file at its name, %s, is not the collection\'s (no marker line, or not a regular file)' % self.path
+        elif fragment and fragment != self.path:
+            why = 'systemd loads it from %s' % fragment
+        else:
+            why = 'its file %s is gone and systemd runs it from memory' % self.path
+        raise TaskError('%s: unit %s runs container %s (%s, Restart=%s), and %s: %s the container would only have '
+                        'systemd make it again. Stop the unit first (systemctl stop %s)'
+                        % (option, self.name, self.container_id, shown.get('ActiveState'), shown.get('Restart'),
+                           why, doing, self.name))
 
     def runs(self, state):
         """Whether the unit runs this container (its main process is the container's)."""

@@ -92,8 +92,9 @@ def _ssh_flags(ssh_args):
 def _ssh_option(value, name):
     """The value -o sets for the option name (ControlPath=X, "ControlPath" 'X', ...), else None.
 
-    ssh splits the line into words as a shell would (quotes of either kind, # begins a comment),
-    the keyword ended by white space or one =.
+    Close to how ssh reads the line (words as a shell splits them, quotes of either kind, a
+    comment, the keyword ended by white space or one =), which is all the two questions asked of
+    it need: whether a ControlPath is given, and whether ControlMaster is no.
     """
     keyword = re.match(r'\s*("?)([A-Za-z]+)\1\s*=?', value)
     if not keyword or keyword.group(2).lower() != name:

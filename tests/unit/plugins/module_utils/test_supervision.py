@@ -162,9 +162,13 @@ class FakeModule:
         self.check_mode = False
         self.shown = shown
         self.commands = []
+        self.warnings = []
 
     def get_bin_path(self, name):
         return '/usr/bin/' + name
+
+    def warn(self, message):
+        self.warnings.append(message)
 
     def run_command(self, argv):
         self.commands.append(argv)
@@ -397,31 +401,59 @@ def test_the_facts_say_whether_systemd_runs_an_older_unit(shown, expected):
 
 # A unit file removed by hand, or stripped of the marker, while systemd still runs the container:
 # stopping the container would only have systemd start it again.
+LOADED = 'LoadState=loaded\nRestart=always\n'
+
+
 @pytest.mark.parametrize('file_text, shown, message', [
-    (None, 'LoadState=not-found\nActiveState=active\nMainPID=42\n', 'its file is gone'),
-    ('[Service]\nExecStart=/bin/true\n', 'LoadState=loaded\nActiveState=active\nMainPID=42\n',
-     'its file has no marker of this collection now'),
-    (None, 'LoadState=not-found\nActiveState=active\nMainPID=43\n', None),     # it runs another process
-    (None, 'LoadState=not-found\nActiveState=inactive\nMainPID=0\n', None),
+    (None, LOADED + 'ActiveState=active\nMainPID=42\nFragmentPath=PATH\n',
+     r'\(active, Restart=always\), and its file \S+ is gone and systemd runs it from memory: removing the container'),
+    # Between a crash and its restart: the container may be gone or another pid, the unit is still at it.
+    (None, LOADED + 'ActiveState=activating\nMainPID=0\nFragmentPath=PATH\n', r'\(activating, Restart=always\)'),
+    ('[Service]\nExecStart=/bin/true\n', LOADED + 'ActiveState=active\nMainPID=42\nFragmentPath=PATH\n',
+     "is not the collection's"),
+    (None, LOADED + 'ActiveState=active\nMainPID=42\nFragmentPath=/run/systemd/system/x.service\n',
+     'systemd loads it from /run/systemd/system/x.service'),
+    # systemd would not make the container again: nothing to refuse.
+    (None, LOADED + 'ActiveState=inactive\nMainPID=0\nFragmentPath=PATH\n', None),
+    (None, LOADED + 'ActiveState=failed\nMainPID=0\nFragmentPath=PATH\n', None),
+    (None, 'LoadState=not-found\nRestart=always\nActiveState=active\nMainPID=42\nFragmentPath=\n', None),  # reloaded
+    (None, 'LoadState=masked\nRestart=always\nActiveState=active\nMainPID=42\nFragmentPath=\n', None),
+    (None, 'LoadState=loaded\nRestart=no\nActiveState=active\nMainPID=42\nFragmentPath=PATH\n', None),
 ])
 def test_a_container_systemd_runs_from_a_unit_not_ours_is_not_stopped(booted, file_text, shown, message):
-    module = FakeModule(shown=shown, restart=None, state='absent')
+    module = FakeModule(restart=None, state='absent')
     probe = supervisor(module)
+    module.shown = shown.replace('PATH', probe.path)
     if file_text is not None:
         (booted / probe.name).write_text(file_text)
     probe.validate(FakeRunc(), None, signal.SIGTERM, None)
     assert module.commands == []        # validate alone asks systemd nothing without a unit of ours
     if message:
-        with pytest.raises(TaskError, match='^restart: unit %s runs container web, and %s.*: systemd would start'
-                           % (re.escape(probe.name), message)):
-            probe.refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+        with pytest.raises(TaskError, match='^state: unit %s runs container web .*%s.*systemctl stop %s'
+                           % (re.escape(probe.name), message, re.escape(probe.name))):
+            probe.refuse_a_unit_not_ours('state', 'removing')
     else:
-        probe.refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+        probe.refuse_a_unit_not_ours('state', 'removing')
     assert [argv[1] for argv in module.commands] == ['show']
 
 
 def test_a_container_without_systemd_asks_no_unit(monkeypatch, tmp_path):
     monkeypatch.setattr(supervision, 'systemd_booted', lambda: False)
     module = FakeModule(restart=None, state='absent')
-    supervisor(module).refuse_a_unit_not_ours({'pid': 42, 'status': 'running'})
+    supervisor(module).refuse_a_unit_not_ours('state', 'removing')
     assert module.commands == []
+
+
+def test_an_id_too_long_for_any_unit_of_ours_asks_no_unit(booted):
+    module = FakeModule(restart=None, state='absent')
+    supervisor(module, container_id='x' * 240).refuse_a_unit_not_ours('state', 'removing')
+    assert module.commands == []
+
+
+def test_a_failing_systemctl_warns_and_lets_the_task_go_on(booted):
+    module = FakeModule(restart=None, state='absent')
+    module.run_command = lambda argv: (1, '', 'Failed to connect to bus')
+    supervisor(module).refuse_a_unit_not_ours('recreate', 're-creating')
+    assert len(module.warnings) == 1
+    assert re.match('^Re-creating container web without knowing whether systemd runs it under unit .*Failed to '
+                    'connect to bus', module.warnings[0])
