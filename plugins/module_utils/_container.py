@@ -273,7 +273,7 @@ class ContainerManager(ContainerTask):
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
-            raise TaskError('bundle: cannot read %s: %s' % (path, error))
+            raise TaskError('bundle: cannot read %s: %s' % (path, getattr(error, 'strerror', None) or error))
 
     def disk_config_of(self, state):
         """The config.json of the bundle an existing container runs from (None without one)."""
