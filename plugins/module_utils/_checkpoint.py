@@ -48,10 +48,11 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, state_facts
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, flag_values
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import PREFIX, Record, file_key
-from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (  # noqa: F401 (is_within re-exported)
     ContainerTask,
     TaskError,
     checked_id,
+    is_within,
     require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
@@ -85,11 +86,6 @@ def resolved(option, path, resolve=os.path.realpath):
         return resolve(path)
     except (ValueError, OSError) as error:
         raise TaskError('%s: cannot resolve %r: %s' % (option, path, error))
-
-
-def is_within(path, folder):
-    """Whether path is folder or lies below it (both resolved)."""
-    return path == folder or path.startswith(folder.rstrip('/') + '/')
 
 
 def rootfs_of(bundle):

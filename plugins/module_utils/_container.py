@@ -45,6 +45,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     TaskError,
     checked_id,
     in_bundle,
+    is_within,
     require_absolute,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import (
@@ -174,6 +175,8 @@ class ContainerManager(ContainerTask):
         # Bad config is refused here, before the lock or anything else touches the host.
         if params['state'] != 'absent':
             self.desired = self.desired_config()
+            if self.bundle and writes_config(params):
+                self.refuse_a_bundle_in_runtime_places()
             # The plan the network row made composing the desired config (read from the host once).
             self.network_plan = self.built.get('network_plan')
             if self.network_plan is not None and self.network_plan.mode == 'cni' \
@@ -207,6 +210,18 @@ class ContainerManager(ContainerTask):
         except RuncError as error:
             raise TaskError('kill_signal: %s%s' % (error, '' if self.params['kill_signal'] else
                                                    ' (the StopSignal of the image)'))
+
+    def refuse_a_bundle_in_runtime_places(self):
+        """config.json never goes into the runc root (runc's container state) or the container's own rootfs."""
+        root = os.path.realpath(self.root)
+        if is_within(self.bundle, root):
+            raise TaskError('bundle: %s is inside the runc root %s, where runc keeps the containers\' state; give '
+                            'a folder outside it' % (self.params['bundle'], root))
+        rootfs = os.path.realpath(cfg.rootfs_path(self.bundle, self.desired))
+        if is_within(self.bundle, rootfs):
+            raise TaskError('bundle: %s is inside the container\'s rootfs %s: config.json would be written among '
+                            'the container\'s own files; give the folder that holds the rootfs'
+                            % (self.params['bundle'], rootfs))
 
     def refuse_foreign_config(self):
         """Never overwrite a config.json the collection did not write (it carries no digest of ours)."""

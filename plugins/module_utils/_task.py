@@ -41,6 +41,11 @@ def require_absolute(params, *options):
             raise TaskError('%s: %r is relative; give an absolute path' % (option, params[option]))
 
 
+def is_within(path, folder):
+    """Whether path is folder or lies below it (both resolved)."""
+    return path == folder or path.startswith(folder.rstrip('/') + '/')
+
+
 def in_bundle(path, bundle):
     """A path relative to a bundle folder, unless absolute; None stays None."""
     if not path:
