@@ -212,16 +212,16 @@ class ContainerManager(ContainerTask):
                                                    ' (the StopSignal of the image)'))
 
     def refuse_a_bundle_in_runtime_places(self):
-        """config.json never goes into the runc root (runc's container state) or the container's own rootfs."""
+        """config.json never goes into the runc root (runc's container state) or the container's rootfs folder."""
         root = os.path.realpath(self.root)
         if is_within(self.bundle, root):
             raise TaskError('bundle: %s is inside the runc root %s, where runc keeps the containers\' state; give '
                             'a folder outside it' % (self.params['bundle'], root))
+        # Only the rootfs itself: a bundle somewhere below a rootfs of / (a host tool's container) is common.
         rootfs = os.path.realpath(cfg.rootfs_path(self.bundle, self.desired))
-        if is_within(self.bundle, rootfs):
-            raise TaskError('bundle: %s is inside the container\'s rootfs %s: config.json would be written among '
-                            'the container\'s own files; give the folder that holds the rootfs'
-                            % (self.params['bundle'], rootfs))
+        if self.bundle == rootfs:
+            raise TaskError('bundle: %s is the container\'s rootfs: config.json would be written among the '
+                            'container\'s own files; give the folder that holds the rootfs' % self.params['bundle'])
 
     def refuse_foreign_config(self):
         """Never overwrite a config.json the collection did not write (it carries no digest of ours)."""

@@ -61,7 +61,7 @@ options:
         and writes its C(config.json) (mode 0600, atomically) whenever the content differs. It never
         overwrites a C(config.json) it did not write (one without the C(oci_runtime.runc.config-digest)
         annotation); the task fails instead, before anything changes. Nor does it write one inside the runc
-        root or inside the container's own rootfs.
+        root, or into the container's rootfs folder itself.
       - Without them, the bundle's own C(config.json) is used unchanged.
       - For a bundle made by M(oci_runtime.runc.runc_bundle), O(spec) and the config options are laid over the
         config made from the image instead of the runtime's default spec (the image's args, env, user and so

@@ -15,8 +15,8 @@ description:
     returns its exit status, standard output and standard error, like M(ansible.builtin.command) does
     for a command (migrations, backups, batch jobs, smoke tests).
   - The config options are those of M(oci_runtime.runc.runc_container), composed the same way into the
-    bundle's C(config.json) (a C(config.json) the collection did not write is never overwritten; give
-    O(bundle) alone to run it as it is).
+    bundle's C(config.json) (a C(config.json) the collection did not write is never overwritten, and none is
+    written inside the runc root or into the rootfs folder itself; give O(bundle) alone to run it as it is).
   - The output goes through files, never through pipes the container could keep open, so a job that
     leaves a process behind or prints a lot never hangs the task.
   - Without O(keep), no container is left, whatever happened; with it, the stopped container stays for

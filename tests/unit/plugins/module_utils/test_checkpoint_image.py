@@ -611,3 +611,7 @@ def test_a_checkpoint_gives_runc_a_parent_death_signal(tmp_path):
     params = dict(name='box', image_path=str(tmp_path / 'image'), root=str(tmp_path / 'root'))
     assert CheckpointManager(FakeModule(**params)).runc.pdeath_signal == signal.SIGKILL
     assert CheckpointManager(FakeModule(state='restored', **params)).runc.pdeath_signal is None
+
+
+def test_every_path_is_within_the_top_folder():
+    assert is_within('/srv/c/web', '/') and is_within('/', '/') and not is_within('/srv', '/srv/c')
