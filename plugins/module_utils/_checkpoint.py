@@ -48,7 +48,7 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
 from ansible_collections.oci_runtime.runc.plugins.module_utils._lifecycle import current_state, state_facts
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, flag_values
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import PREFIX, Record, file_key
-from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (  # noqa: F401 (is_within re-exported)
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import (
     ContainerTask,
     TaskError,
     checked_id,

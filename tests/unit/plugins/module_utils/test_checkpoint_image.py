@@ -24,14 +24,13 @@ from ansible_collections.oci_runtime.runc.plugins.module_utils import _checkpoin
 from ansible_collections.oci_runtime.runc.plugins.module_utils._checkpoint import (
     CheckpointManager,
     ImageLock,
-    is_within,
     looks_like_runc_root,
     resolved,
     resolved_target,
 )
 from ansible_collections.oci_runtime.runc.plugins.module_utils._options import CHECKPOINT, argument_spec
 from ansible_collections.oci_runtime.runc.plugins.module_utils._runc_root import Record
-from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError
+from ansible_collections.oci_runtime.runc.plugins.module_utils._task import TaskError, is_within
 from ansible_collections.oci_runtime.runc.plugins.module_utils.runc import RuncError
 from ansible_collections.oci_runtime.runc.plugins.module_utils._criu import (
     IMAGE_COMPLETE,
